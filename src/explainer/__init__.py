@@ -1,0 +1,3 @@
+"""explainer: runnable demos for the DeepSeek efficiency explainer book."""
+
+__version__ = "0.1.0"
