@@ -51,8 +51,8 @@ VEGALITE_MIME = f"application/vnd.vegalite.v{alt.VEGALITE_VERSION.split('.')[0]}
 # colour-blind-safe (Okabe-Ito), in the order series are assigned
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 _FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
-# embed options: no "open in the Vega editor" link (it would leave the site)
-_EMBED_OPTIONS = {"actions": {"export": True, "source": False, "compiled": False, "editor": False}}
+# embed options: SVG output (crisp, inspectable); no "open in the Vega editor" link (it would leave the site)
+_EMBED_OPTIONS = {"renderer": "svg", "actions": {"export": True, "source": False, "compiled": False, "editor": False}}
 _counter = itertools.count()
 
 

@@ -1,0 +1,71 @@
+# The two commands of the README:  `make book`  and  `make test`.
+# Both create the virtual environment (.venv) on first use; nothing else is assumed.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+JB_FLAGS := -W -n --keep-going
+NBMAKE_TIMEOUT ?= 300
+
+.PHONY: book book-quick test unit nbmake browser lab bench chromium clean
+
+# -- environment -------------------------------------------------------------
+# torch first, by exact version: 2.13.0 is a CPU wheel here; resolving it as a
+# dependency of another package could pull a multi-GB CUDA build instead.
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet "torch==2.13.0"
+	$(PY) -m pip install --quiet -e ".[test]"
+	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (explainer)" >/dev/null
+	touch $@
+
+# Debian's Chromium for the browser tests (Playwright cannot download browsers here).
+chromium:
+	@command -v /usr/bin/chromium >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	@/usr/bin/chromium --version
+
+# -- the book ----------------------------------------------------------------
+# Full build: every notebook executed (execute_notebooks: force in _config.yml),
+# any failing cell or Sphinx warning fails the build.
+book: $(VENV)/.installed
+	rm -rf _build/html _build/jupyter_execute
+	$(VENV)/bin/jupyter-book build . $(JB_FLAGS)
+	@echo "Built: $$(pwd)/_build/html/index.html"
+
+# Quick local rebuild: same flags, notebooks re-executed only when they changed.
+book-quick: $(VENV)/.installed
+	mkdir -p _build
+	sed 's/^  execute_notebooks: force/  execute_notebooks: cache/' _config.yml > _build/_config.quick.yml
+	$(VENV)/bin/jupyter-book build . $(JB_FLAGS) --config _build/_config.quick.yml
+
+# -- tests -------------------------------------------------------------------
+unit: $(VENV)/.installed
+	$(PY) -m pytest -m "not browser" tests
+
+nbmake: $(VENV)/.installed
+	$(PY) -m pytest --nbmake --nbmake-timeout=$(NBMAKE_TIMEOUT) chapters
+
+browser: $(VENV)/.installed chromium
+	$(PY) -m pytest -m browser tests
+
+# Every test: unit + hygiene + failing-build tests, every chapter via nbmake,
+# a full book build, then headless Chromium against the built site.
+test: $(VENV)/.installed chromium
+	$(MAKE) unit
+	$(MAKE) nbmake
+	$(MAKE) book
+	$(MAKE) browser
+
+# -- reading and measuring ---------------------------------------------------
+lab: $(VENV)/.installed
+	$(VENV)/bin/jupyter lab chapters/
+
+bench: $(VENV)/.installed
+	for f in benchmarks/*.py; do echo "== $$f"; $(PY) $$f; done
+
+clean:
+	rm -rf _build

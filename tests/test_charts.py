@@ -1,0 +1,60 @@
+"""The shared Altair set-up: vendored JS matches Altair, output works offline."""
+
+import json
+import re
+
+import altair as alt
+import pandas as pd
+
+from explainer import charts
+
+
+def _chart():
+    return alt.Chart(pd.DataFrame({"x": [1, 2], "y": [3, 4]}), title="t").mark_bar().encode(x="x:Q", y="y:Q")
+
+
+def test_vendored_bundles_match_the_versions_altair_asks_for():
+    versions = json.loads((charts.STATIC_DIR / "VERSIONS.json").read_text())
+    assert versions["vega-lite"] == alt.VEGALITE_VERSION
+    assert versions["vega"].split(".")[0] == alt.VEGA_VERSION.split(".")[0]
+    assert versions["vega-embed"].split(".")[0] == alt.VEGAEMBED_VERSION.split(".")[0]
+    # the bundles themselves carry the same version strings
+    vl = (charts.STATIC_DIR / "vega-lite.min.js").read_text()
+    assert f'"{alt.VEGALITE_VERSION}"' in vl[:2000]
+    assert f'version="{versions["vega"]}"' in (charts.STATIC_DIR / "vega.min.js").read_text()
+    for name in charts.VENDORED_JS:
+        assert (charts.STATIC_DIR / name.replace(".min.js", ".LICENSE.txt")).exists()
+
+
+def test_vega_debug_records_the_versions_the_template_checks():
+    js = charts.vega_debug_js()
+    recorded = json.loads(js.split("=", 1)[1].rstrip(";"))
+    assert recorded == {"vega_version": alt.VEGA_VERSION, "vegalite_version": alt.VEGALITE_VERSION,
+                        "vegaembed_version": alt.VEGAEMBED_VERSION}
+    html = charts.chart_html(_chart().to_dict())
+    # the template skips loading a library whose version VEGA_DEBUG already holds
+    assert f'maybeLoadScript("vega-lite", "{alt.VEGALITE_VERSION}")' in html
+
+
+def test_renderer_bundle_carries_vegalite_for_lab_and_html_for_the_book():
+    assert alt.renderers.active == "explainer"
+    assert alt.theme.active == "explainer"
+    bundle = _chart()._repr_mimebundle_()
+    bundle = bundle[0] if isinstance(bundle, tuple) else bundle
+    assert set(bundle) == {charts.VEGALITE_MIME, "text/html", "text/plain"}
+    assert bundle[charts.VEGALITE_MIME]["mark"]["type"] == "bar"
+    assert bundle["text/plain"] == "<Altair chart: t>"
+    assert '"renderer": "svg"' in bundle["text/html"]
+    assert '"editor": false' in bundle["text/html"]
+
+
+def test_chart_ids_are_unique_on_a_page_and_reproducible():
+    spec = _chart().to_dict()
+    ids = [re.search(r'<div id="(chart-[0-9a-f]{10})-(\d+)"', charts.chart_html(spec)) for _ in range(3)]
+    assert len({m.group(0) for m in ids}) == 3  # unique
+    assert len({m.group(1) for m in ids}) == 1  # same spec -> same digest
+
+
+def test_theme_sets_the_book_palette():
+    spec = _chart().to_dict()
+    assert spec["config"]["range"]["category"] == charts.PALETTE
