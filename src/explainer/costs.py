@@ -1,0 +1,432 @@
+"""Costs: what a model costs to train and to serve, computed from first principles.
+
+What this module teaches, and where each formula comes from:
+
+* **Training compute** ``C ≈ 6·N·D`` (forward ≈ 2ND, backward ≈ 4ND) with ``N`` the
+  parameters a token actually touches (the *activated* parameters of a
+  Mixture-of-Experts model) and ``D`` the training tokens. Kaplan et al. 2020
+  (arXiv 2001.08361); EleutherAI's "Transformer Math 101"; nanoGPT's
+  ``transformer_sizing.ipynb`` (``flops_needed = 6 * model_size * tokens_num``).
+* **Inference compute** ``≈ 2·N`` FLOPs per generated token (one forward pass,
+  attention over the context left out).
+* **GPU-hours and dollars**: FLOPs / (peak FLOP/s × MFU) / 3600, times a rental
+  price; DeepSeek-V3's report (Table 1) prices its run at $2 per H800 GPU-hour.
+* **KV-cache size per token** for multi-head (MHA), grouped-query (GQA),
+  multi-query (MQA) and multi-head latent attention (MLA): DeepSeek-V2 report,
+  Table 1.
+* **Parameter counts** of DeepSeek's MLA + MoE transformer from its config,
+  following the module layout of ``inference/model.py`` in deepseek-ai/DeepSeek-V3
+  (``MLA``, ``MLP``, ``Gate``, ``Expert``, ``MoE``, ``Block``, ``Transformer``);
+  the configs in ``data/configs/`` use that repository's ``ModelArgs`` field names.
+
+Every function checks its input and raises :class:`ValueError` naming the bad
+parameter. The arithmetic functions accept plain numbers or numpy arrays and
+return a ``float`` for scalar input, an array otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import MISSING, dataclass, fields
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from explainer.data import data_path, read_csv
+
+__all__ = [
+    "CONFIG_NAMES",
+    "KV_KINDS",
+    "ModelConfig",
+    "SECONDS_PER_HOUR",
+    "WHAT_IF_PARAMS",
+    "gpu_hours",
+    "inference_flops_per_token",
+    "kv_cache_bytes_per_token",
+    "load_config",
+    "load_gpus",
+    "load_models",
+    "load_prices",
+    "load_seed_table",
+    "load_training_runs",
+    "param_counts",
+    "training_cost_usd",
+    "training_flops",
+    "what_if_cost_expr",
+    "what_if_cost_usd",
+]
+
+SECONDS_PER_HOUR = 3600
+KV_KINDS = ("mha", "gqa", "mqa", "mla")
+# file stems under data/configs/
+CONFIG_NAMES = ("deepseek_v2_236b", "deepseek_v3_671b", "toy")
+# names of the Vega-Lite params the what-if chart binds to sliders (units in the name)
+WHAT_IF_PARAMS = ("usd_per_gpu_hour", "mfu", "tokens_t", "active_params_b", "peak_tflops")
+
+Number = float | int | np.ndarray
+
+
+# --------------------------------------------------------------------------- checks
+def _positive(name: str, value: Any) -> np.ndarray:
+    """``value`` as a float array, or ValueError unless every element is finite and > 0."""
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a positive number or array of numbers, got {value!r}") from None
+    if arr.size == 0 or not np.all(np.isfinite(arr)) or np.any(arr <= 0):
+        raise ValueError(f"{name} must be finite and > 0, got {value!r}")
+    return arr
+
+
+def _fraction(name: str, value: Any) -> np.ndarray:
+    """``value`` as a float array, or ValueError unless every element lies in (0, 1]."""
+    arr = _positive(name, value)
+    if np.any(arr > 1):
+        raise ValueError(f"{name} must lie in (0, 1], got {value!r}")
+    return arr
+
+
+def _out(arr: np.ndarray) -> Number:
+    """A 0-d result as a plain float; anything else unchanged."""
+    return float(arr) if arr.ndim == 0 else arr
+
+
+def _positive_int(name: str, value: Any) -> int:
+    """``value`` as an int, or ValueError unless it is a whole number > 0."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ValueError(f"{name} must be a whole number > 0, got {value!r}")
+    return int(value)
+
+
+# --------------------------------------------------------------------------- compute
+def training_flops(active_params: Number, tokens: Number) -> Number:
+    """Training compute by the 6·N·D rule.
+
+    Args:
+        active_params: parameters used per token, N (for an MoE model the
+            *activated* parameters, e.g. 37e9 for DeepSeek-V3). > 0.
+        tokens: training tokens, D. > 0.
+
+    Returns:
+        FLOPs, ``6 * active_params * tokens`` (float, or array if any input is one).
+
+    Raises:
+        ValueError: a size is zero, negative or not finite.
+    """
+    n = _positive("active_params", active_params)
+    d = _positive("tokens", tokens)
+    return _out(6.0 * n * d)  # forward 2ND + backward 4ND
+
+
+def inference_flops_per_token(active_params: Number) -> Number:
+    """Forward-pass compute per generated token by the 2·N rule (attention term left out).
+
+    Args:
+        active_params: parameters used per token. > 0.
+
+    Returns:
+        FLOPs per token, ``2 * active_params``.
+    """
+    return _out(2.0 * _positive("active_params", active_params))  # one multiply-add per weight
+
+
+def gpu_hours(flops: Number, peak_flops_per_gpu: Number, mfu: Number) -> Number:
+    """GPU-hours needed to do ``flops`` of work at a given model-FLOPs utilisation.
+
+    Args:
+        flops: total work in FLOPs. > 0.
+        peak_flops_per_gpu: the GPU's peak FLOP/s at the precision used
+            (e.g. 9.894e14 for H100/H800 BF16 dense). > 0.
+        mfu: model-FLOPs utilisation, the fraction of peak actually achieved, in (0, 1].
+
+    Returns:
+        ``flops / (peak_flops_per_gpu * mfu) / 3600``.
+
+    Raises:
+        ValueError: a non-positive input, or ``mfu`` outside (0, 1].
+    """
+    c = _positive("flops", flops)
+    peak = _positive("peak_flops_per_gpu", peak_flops_per_gpu)
+    u = _fraction("mfu", mfu)
+    return _out(c / (peak * u) / SECONDS_PER_HOUR)
+
+
+def training_cost_usd(gpu_hours: Number, usd_per_gpu_hour: Number) -> Number:
+    """Rental cost of ``gpu_hours`` at ``usd_per_gpu_hour`` (what DeepSeek-V3's Table 1 does).
+
+    Args:
+        gpu_hours: GPU-hours. > 0.
+        usd_per_gpu_hour: rental price per GPU-hour in US dollars. > 0.
+
+    Returns:
+        US dollars, ``gpu_hours * usd_per_gpu_hour``.
+    """
+    h = _positive("gpu_hours", gpu_hours)
+    p = _positive("usd_per_gpu_hour", usd_per_gpu_hour)
+    return _out(h * p)
+
+
+def kv_cache_bytes_per_token(
+    kind: str,
+    *,
+    n_layers: int,
+    n_heads: int,
+    head_dim: int,
+    n_kv_groups: int | None = None,
+    kv_lora_rank: int | None = None,
+    qk_rope_head_dim: int | None = None,
+    bytes_per_element: float = 2,
+) -> float:
+    """KV-cache bytes one token occupies, by DeepSeek-V2's Table 1.
+
+    Elements cached per token and layer: MHA ``2·n_h·d_h`` (a key and a value per
+    head); GQA ``2·n_g·d_h`` (one per group); MQA ``2·d_h`` (one shared pair); MLA
+    ``d_c + d_h^R`` (the compressed latent plus the decoupled RoPE key, shared by
+    all heads). Times ``n_layers`` and ``bytes_per_element``.
+
+    Args:
+        kind: ``"mha"``, ``"gqa"``, ``"mqa"`` or ``"mla"``.
+        n_layers: transformer layers, l.
+        n_heads: attention heads, n_h (used by MHA; checked for all kinds).
+        head_dim: per-head dimension, d_h.
+        n_kv_groups: KV groups n_g (GQA only; 1 <= n_g <= n_heads).
+        kv_lora_rank: KV compression dimension d_c (MLA only).
+        qk_rope_head_dim: decoupled RoPE key dimension d_h^R (MLA only).
+        bytes_per_element: 2 for BF16/FP16, 1 for FP8. > 0.
+
+    Returns:
+        Bytes per token (float).
+
+    Raises:
+        ValueError: unknown ``kind``, a size that is not a whole number > 0, or a
+            field the kind needs left out.
+    """
+    if kind not in KV_KINDS:
+        raise ValueError(f"kind must be one of {KV_KINDS}, got {kind!r}")
+    n_layers = _positive_int("n_layers", n_layers)
+    n_heads = _positive_int("n_heads", n_heads)
+    head_dim = _positive_int("head_dim", head_dim)
+    bpe = float(_positive("bytes_per_element", bytes_per_element))
+    if kind == "mha":
+        per_layer = 2 * n_heads * head_dim
+    elif kind == "gqa":
+        if n_kv_groups is None:
+            raise ValueError("n_kv_groups is required for kind='gqa'")
+        n_g = _positive_int("n_kv_groups", n_kv_groups)
+        if n_g > n_heads:
+            raise ValueError(f"n_kv_groups must be in [1, n_heads={n_heads}], got {n_g}")
+        per_layer = 2 * n_g * head_dim
+    elif kind == "mqa":
+        per_layer = 2 * head_dim
+    else:  # mla
+        if kv_lora_rank is None or qk_rope_head_dim is None:
+            raise ValueError("kv_lora_rank and qk_rope_head_dim are required for kind='mla'")
+        d_c = _positive_int("kv_lora_rank", kv_lora_rank)
+        d_r = _positive_int("qk_rope_head_dim", qk_rope_head_dim)
+        per_layer = d_c + d_r  # latent c_KV plus the shared RoPE key k^R
+    return float(per_layer * n_layers * bpe)
+
+
+# --------------------------------------------------------------------------- configs
+@dataclass(frozen=True)
+class ModelConfig:
+    """A DeepSeek MLA + MoE transformer's shape, with ``ModelArgs`` field names.
+
+    Fields without a default must be given. ``gate_bias`` makes explicit what
+    DeepSeek's ``model.py`` decides with ``dim == 7168``: V3's router carries a
+    per-expert bias (auxiliary-loss-free balancing, V3 report §2.1.2).
+    """
+
+    vocab_size: int
+    dim: int
+    inter_dim: int  # FFN width of the dense layers
+    moe_inter_dim: int  # FFN width of one expert
+    n_layers: int
+    n_dense_layers: int  # the first layers keep a dense FFN
+    n_heads: int
+    n_routed_experts: int
+    n_shared_experts: int
+    n_activated_experts: int  # routed experts per token (top-k)
+    q_lora_rank: int  # 0 = no query compression
+    kv_lora_rank: int  # d_c
+    qk_nope_head_dim: int  # d_h
+    qk_rope_head_dim: int  # d_h^R
+    v_head_dim: int
+    n_expert_groups: int = 1
+    n_limited_groups: int = 1
+    score_func: str = "softmax"
+    route_scale: float = 1.0
+    gate_bias: bool = False
+    dtype: str = "bf16"
+    name: str = ""
+    source_id: str = ""
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if f.type == "int":
+                if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+                    raise ValueError(f"config field {f.name} must be an int, got {v!r}")
+                low = 0 if f.name in ("q_lora_rank", "n_dense_layers", "n_shared_experts") else 1
+                if v < low:
+                    raise ValueError(f"config field {f.name} must be >= {low}, got {v}")
+        if self.n_dense_layers > self.n_layers:
+            raise ValueError(
+                f"config field n_dense_layers must be in [0, n_layers={self.n_layers}], "
+                f"got {self.n_dense_layers}")
+        if self.n_activated_experts > self.n_routed_experts:
+            raise ValueError(
+                f"config field n_activated_experts must be in [1, n_routed_experts="
+                f"{self.n_routed_experts}], got {self.n_activated_experts}")
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ModelConfig:
+        """Build from a dict (a parsed config JSON); ValueError names missing or unknown fields."""
+        names = {f.name for f in fields(cls)}
+        required = {f.name for f in fields(cls)
+                    if f.default is MISSING and f.default_factory is MISSING}
+        unknown = sorted(set(d) - names)
+        if unknown:
+            raise ValueError(f"config has unknown field(s) {unknown}; allowed: {sorted(names)}")
+        missing = sorted(required - set(d))
+        if missing:
+            raise ValueError(f"config is missing field(s) {missing}")
+        return cls(**d)
+
+
+def load_config(name: str) -> ModelConfig:
+    """Load ``data/configs/<name>.json``.
+
+    Args:
+        name: one of :data:`CONFIG_NAMES` (``"deepseek_v2_236b"``,
+            ``"deepseek_v3_671b"``, ``"toy"``).
+
+    Returns:
+        The :class:`ModelConfig`.
+    """
+    if name not in CONFIG_NAMES:
+        raise ValueError(f"name must be one of {CONFIG_NAMES}, got {name!r}")
+    with open(data_path("configs", f"{name}.json")) as f:
+        return ModelConfig.from_dict(json.load(f))
+
+
+def param_counts(config: ModelConfig | dict[str, Any]) -> dict[str, int]:
+    """Total and activated parameters of a DeepSeek MLA + MoE model, part by part.
+
+    Counts the weights ``inference/model.py`` creates (no biases on linears;
+    RMSNorm weights included; input embedding and output head are separate
+    matrices). The multi-token-prediction module of V3 is not part of the config
+    and is not counted.
+
+    Args:
+        config: a :class:`ModelConfig` or a dict with its fields.
+
+    Returns:
+        Dict of ints: ``total``, ``activated`` and the parts ``embedding``,
+        ``head``, ``attention``, ``dense_ffn``, ``routed_experts``,
+        ``shared_experts``, ``gates``, ``norms``, ``activated_routed_experts``.
+        ``activated`` counts every weight a token passes through, embedding
+        row lookups included as the whole embedding (DeepSeek's convention).
+    """
+    c = config if isinstance(config, ModelConfig) else ModelConfig.from_dict(dict(config))
+    qk_head_dim = c.qk_nope_head_dim + c.qk_rope_head_dim
+    # --- MLA, one layer
+    if c.q_lora_rank > 0:
+        q = c.dim * c.q_lora_rank + c.q_lora_rank * c.n_heads * qk_head_dim  # wq_a, wq_b
+        q_norm = c.q_lora_rank
+    else:
+        q = c.dim * c.n_heads * qk_head_dim  # wq
+        q_norm = 0
+    kv = (c.dim * (c.kv_lora_rank + c.qk_rope_head_dim)  # wkv_a: latent + RoPE key
+          + c.kv_lora_rank * c.n_heads * (c.qk_nope_head_dim + c.v_head_dim))  # wkv_b
+    wo = c.n_heads * c.v_head_dim * c.dim
+    attn_layer = q + kv + wo
+    # --- FFNs: SwiGLU, w1, w2, w3
+    dense_mlp = 3 * c.dim * c.inter_dim
+    expert = 3 * c.dim * c.moe_inter_dim
+    gate = c.n_routed_experts * c.dim + (c.n_routed_experts if c.gate_bias else 0)
+    n_moe = c.n_layers - c.n_dense_layers
+    # --- norms: attn_norm + ffn_norm per block, q_norm + kv_norm in MLA, final norm
+    norms = c.n_layers * (2 * c.dim + q_norm + c.kv_lora_rank) + c.dim
+    parts = {
+        "embedding": c.vocab_size * c.dim,
+        "head": c.dim * c.vocab_size,
+        "attention": c.n_layers * attn_layer,
+        "dense_ffn": c.n_dense_layers * dense_mlp,
+        "routed_experts": n_moe * c.n_routed_experts * expert,
+        "shared_experts": n_moe * c.n_shared_experts * expert,
+        "gates": n_moe * gate,
+        "norms": norms,
+    }
+    total = sum(parts.values())
+    parts["activated_routed_experts"] = n_moe * c.n_activated_experts * expert
+    parts["total"] = total
+    parts["activated"] = total - parts["routed_experts"] + parts["activated_routed_experts"]
+    return {k: int(v) for k, v in parts.items()}
+
+
+# --------------------------------------------------------------------------- what-if
+def what_if_cost_expr(prefix: str = "") -> str:
+    """The training-cost formula as a Vega expression over the what-if params.
+
+    It is :func:`training_flops` → :func:`gpu_hours` → :func:`training_cost_usd`
+    written out in the units the sliders use (billions of params, trillions of
+    tokens, TFLOP/s), so the static page can recompute in the browser.
+
+    Args:
+        prefix: put before each param name (e.g. ``"datum."`` if the values are
+            fields rather than params).
+
+    Returns:
+        An expression string in US dollars.
+    """
+    usd, mfu, tok, act, peak = (prefix + p for p in WHAT_IF_PARAMS)
+    return f"6 * ({act} * 1e9) * ({tok} * 1e12) / (({peak} * 1e12) * {mfu}) / 3600 * {usd}"
+
+
+def what_if_cost_usd(usd_per_gpu_hour: Number, mfu: Number, tokens_t: Number,
+                     active_params_b: Number, peak_tflops: Number) -> Number:
+    """Training cost in dollars from the what-if slider units, through the library.
+
+    Args:
+        usd_per_gpu_hour: rental price per GPU-hour.
+        mfu: model-FLOPs utilisation in (0, 1].
+        tokens_t: training tokens in trillions.
+        active_params_b: activated parameters in billions.
+        peak_tflops: GPU peak in TFLOP/s.
+
+    Returns:
+        US dollars.
+    """
+    flops = training_flops(np.asarray(active_params_b, dtype=float) * 1e9,
+                           np.asarray(tokens_t, dtype=float) * 1e12)
+    hours = gpu_hours(flops, np.asarray(peak_tflops, dtype=float) * 1e12, mfu)
+    return training_cost_usd(hours, usd_per_gpu_hour)
+
+
+# --------------------------------------------------------------------------- data
+def load_models() -> pd.DataFrame:
+    """``data/models.csv``: params, tokens, reported GPU-hours/FLOPs per model, with ``source_id``."""
+    return read_csv("models.csv")
+
+
+def load_training_runs() -> pd.DataFrame:
+    """``data/training_runs.csv``: training stages with GPU-hours and reported dollars."""
+    return read_csv("training_runs.csv")
+
+
+def load_prices() -> pd.DataFrame:
+    """``data/prices.csv``: API prices in US dollars per million tokens."""
+    return read_csv("prices.csv")
+
+
+def load_gpus() -> pd.DataFrame:
+    """``data/gpus.csv``: peak FLOP/s per GPU type (BF16 and FP8, dense)."""
+    return read_csv("gpus.csv").set_index("gpu")
+
+
+def load_seed_table() -> pd.DataFrame:
+    """``data/seed_flops_table.csv``: the compute table printed in seed article 004, as printed."""
+    return read_csv("seed_flops_table.csv")
+

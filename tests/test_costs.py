@@ -1,0 +1,260 @@
+"""Tests for explainer.costs: hand-computed values, bad input, and scaling properties."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from explainer import costs
+from explainer.data import load_sources
+
+
+# --------------------------------------------------------------------------- compute
+def test_training_flops_is_six_n_d():
+    assert costs.training_flops(2, 3) == 36.0
+    # DeepSeek-V3: 6 * 37e9 * 14.8e12 = 3.2856e24
+    assert costs.training_flops(37e9, 14.8e12) == pytest.approx(3.2856e24, rel=1e-12)
+
+
+def test_training_flops_accepts_arrays():
+    out = costs.training_flops(np.array([1.0, 2.0]), 10)
+    assert isinstance(out, np.ndarray)
+    np.testing.assert_array_equal(out, [60.0, 120.0])
+
+
+def test_inference_flops_per_token_is_two_n():
+    assert costs.inference_flops_per_token(37e9) == 74e9
+    np.testing.assert_array_equal(costs.inference_flops_per_token(np.array([1, 5])), [2.0, 10.0])
+
+
+def test_gpu_hours_divides_by_peak_mfu_and_seconds():
+    # 3600 * 1e12 FLOPs on a 1e12 FLOP/s GPU at 50% MFU: 2 hours
+    assert costs.gpu_hours(3.6e15, 1e12, 0.5) == pytest.approx(2.0, rel=1e-15)
+    assert costs.gpu_hours(7.2e15, 2e12, 1.0) == pytest.approx(1.0, rel=1e-15)
+
+
+def test_training_cost_reproduces_v3_table_1():
+    # 2,788K H800 GPU-hours at $2 = $5.576M (V3 report Table 1)
+    assert costs.training_cost_usd(2_788_000, 2.0) == 5_576_000.0
+    assert costs.training_cost_usd(2_664_000, 2.0) == 5_328_000.0
+
+
+@pytest.mark.parametrize(
+    ("kind", "extra", "elements_per_layer"),
+    [
+        ("mha", {}, 2 * 128 * 128),  # 2·n_h·d_h
+        ("gqa", {"n_kv_groups": 8}, 2 * 8 * 128),  # 2·n_g·d_h
+        ("mqa", {}, 2 * 128),  # 2·d_h
+        ("mla", {"kv_lora_rank": 512, "qk_rope_head_dim": 64}, 512 + 64),  # d_c + d_h^R
+    ],
+)
+def test_kv_cache_matches_v2_table_1(kind, extra, elements_per_layer):
+    got = costs.kv_cache_bytes_per_token(kind, n_layers=60, n_heads=128, head_dim=128, **extra)
+    assert got == elements_per_layer * 60 * 2
+
+
+def test_kv_cache_mla_equals_gqa_with_2_25_groups_at_v2_sizes():
+    # V2 report: MLA's cache ≈ (9/2)·d_h·l, i.e. GQA with 2.25 groups
+    mla = costs.kv_cache_bytes_per_token("mla", n_layers=60, n_heads=128, head_dim=128,
+                                         kv_lora_rank=512, qk_rope_head_dim=64)
+    assert mla == 4.5 * 128 * 60 * 2
+
+
+def test_kv_cache_bytes_per_element_scales():
+    kw = dict(n_layers=2, n_heads=4, head_dim=8)
+    assert costs.kv_cache_bytes_per_token("mha", **kw, bytes_per_element=1) == 2 * 4 * 8 * 2
+    assert costs.kv_cache_bytes_per_token("mqa", **kw, bytes_per_element=4) == 2 * 8 * 2 * 4
+
+
+# --------------------------------------------------------------------------- bad input
+@pytest.mark.parametrize("bad", [0, -1, float("nan"), float("inf"), "x", np.array([1.0, 0.0])])
+def test_training_flops_rejects_non_positive(bad):
+    with pytest.raises(ValueError, match="active_params"):
+        costs.training_flops(bad, 1e12)
+    with pytest.raises(ValueError, match="tokens"):
+        costs.training_flops(1e9, bad)
+
+
+@pytest.mark.parametrize("mfu", [0, -0.1, 1.01, 2])
+def test_gpu_hours_rejects_mfu_outside_unit_interval(mfu):
+    with pytest.raises(ValueError, match=r"mfu must lie in \(0, 1\]|mfu must be finite and > 0"):
+        costs.gpu_hours(1e20, 1e15, mfu)
+
+
+def test_gpu_hours_accepts_mfu_of_one():
+    assert costs.gpu_hours(3.6e15, 1e12, 1) == pytest.approx(1.0)
+
+
+def test_cost_rejects_bad_price_and_hours():
+    with pytest.raises(ValueError, match="usd_per_gpu_hour"):
+        costs.training_cost_usd(10, 0)
+    with pytest.raises(ValueError, match="gpu_hours"):
+        costs.training_cost_usd(-5, 2)
+    with pytest.raises(ValueError, match="peak_flops_per_gpu"):
+        costs.gpu_hours(1e20, 0, 0.5)
+    with pytest.raises(ValueError, match="active_params"):
+        costs.inference_flops_per_token(0)
+
+
+def test_kv_cache_rejects_unknown_kind_and_missing_fields():
+    kw = dict(n_layers=2, n_heads=4, head_dim=8)
+    with pytest.raises(ValueError, match="kind must be one of"):
+        costs.kv_cache_bytes_per_token("mxa", **kw)
+    with pytest.raises(ValueError, match="n_kv_groups"):
+        costs.kv_cache_bytes_per_token("gqa", **kw)
+    with pytest.raises(ValueError, match=r"n_kv_groups must be in \[1, n_heads=4\]"):
+        costs.kv_cache_bytes_per_token("gqa", **kw, n_kv_groups=5)
+    with pytest.raises(ValueError, match="kv_lora_rank"):
+        costs.kv_cache_bytes_per_token("mla", **kw, kv_lora_rank=16)
+    with pytest.raises(ValueError, match="n_layers"):
+        costs.kv_cache_bytes_per_token("mha", n_layers=0, n_heads=4, head_dim=8)
+    with pytest.raises(ValueError, match="head_dim"):
+        costs.kv_cache_bytes_per_token("mha", n_layers=1, n_heads=4, head_dim=2.5)
+
+
+def test_config_missing_or_unknown_field_is_rejected():
+    d = costs.load_config("toy").__dict__.copy()
+    del d["kv_lora_rank"]
+    with pytest.raises(ValueError, match=r"missing field\(s\) \['kv_lora_rank'\]"):
+        costs.param_counts(d)
+    d["kv_lora_rank"] = 16
+    d["n_kv_heads"] = 4
+    with pytest.raises(ValueError, match="unknown field"):
+        costs.ModelConfig.from_dict(d)
+    d.pop("n_kv_heads")
+    d["n_activated_experts"] = 9
+    with pytest.raises(ValueError, match="n_activated_experts"):
+        costs.ModelConfig.from_dict(d)
+    d["n_activated_experts"] = 2
+    d["dim"] = 0
+    with pytest.raises(ValueError, match="dim"):
+        costs.ModelConfig.from_dict(d)
+    with pytest.raises(ValueError, match="name must be one of"):
+        costs.load_config("gpt5")
+
+
+# --------------------------------------------------------------------------- params
+def test_param_counts_toy_by_hand():
+    p = costs.param_counts(costs.load_config("toy"))
+    # MLA per layer: wq_a 64·32 + wq_b 32·4·24 + wkv_a 64·24 + wkv_b 16·4·32 + wo 4·16·64
+    assert p["attention"] == 4 * (2048 + 3072 + 1536 + 2048 + 4096) == 51_200
+    assert p["dense_ffn"] == 3 * 64 * 256 == 49_152
+    assert p["routed_experts"] == 3 * 8 * (3 * 64 * 32) == 147_456
+    assert p["shared_experts"] == 3 * 1 * 6144 == 18_432
+    assert p["gates"] == 3 * (8 * 64 + 8) == 1_560  # weight + bias (gate_bias)
+    assert p["norms"] == 4 * (64 + 64 + 32 + 16) + 64 == 768
+    assert p["embedding"] == p["head"] == 64_000
+    assert p["total"] == 396_568
+    assert p["activated_routed_experts"] == 3 * 2 * 6144
+    assert p["activated"] == 396_568 - 147_456 + 36_864 == 285_976
+
+
+def test_param_counts_v3_reproduce_published_sizes():
+    p = costs.param_counts(costs.load_config("deepseek_v3_671b"))
+    assert p["total"] == 671_026_419_200
+    assert abs(p["total"] - 671e9) / 671e9 < 0.005  # "671B", rounded to a whole billion
+    # "37B" activated; our count includes the 0.93B embedding and 0.93B head
+    assert abs(p["activated"] - 37e9) / 37e9 < 0.03
+    assert p["embedding"] == 129_280 * 7168
+
+
+def test_param_counts_v2_reproduce_published_sizes():
+    p = costs.param_counts(costs.load_config("deepseek_v2_236b"))
+    assert abs(p["total"] - 236e9) / 236e9 < 0.005
+    assert abs(p["activated"] - 21e9) / 21e9 < 0.03
+    assert p["dense_ffn"] == 3 * 5120 * 12288  # one dense layer
+
+
+def test_param_counts_without_query_compression_uses_wq():
+    d = costs.load_config("toy").__dict__.copy()
+    d["q_lora_rank"] = 0
+    p = costs.param_counts(d)
+    # wq 64·4·24 replaces wq_a + wq_b; q_norm disappears from the norms
+    assert p["attention"] == 4 * (6144 + 1536 + 2048 + 4096)
+    assert p["norms"] == 4 * (64 + 64 + 16) + 64
+
+
+# --------------------------------------------------------------------------- what-if JS
+def _eval_vega_arithmetic(expr: str, values: dict[str, float]) -> float:
+    """Evaluate the (pure arithmetic) Vega expression in Python."""
+    assert re.fullmatch(r"[\w\s.*/+()-]+", expr), expr  # no function calls beyond arithmetic
+    return eval(expr, {"__builtins__": {}}, dict(values))  # noqa: S307 - checked above
+
+
+@pytest.mark.parametrize(
+    "point",
+    [
+        (2.0, 0.3463, 14.8, 37.0, 989.4),
+        (1.0, 1.0, 1.0, 1.0, 1.0),
+        (4.5, 0.05, 30.0, 405.0, 1978.9),
+    ],
+)
+def test_what_if_expression_agrees_with_library(point):
+    values = dict(zip(costs.WHAT_IF_PARAMS, point))
+    js_side = _eval_vega_arithmetic(costs.what_if_cost_expr(), values)
+    assert js_side == pytest.approx(costs.what_if_cost_usd(*point), rel=1e-12)
+
+
+def test_what_if_reproduces_v3_pretraining_at_its_implied_mfu():
+    flops = costs.training_flops(37e9, 14.8e12)
+    mfu = flops / (2_664_000 * 3600 * 989.4e12)
+    assert costs.what_if_cost_usd(2.0, mfu, 14.8, 37.0, 989.4) == pytest.approx(5_328_000, rel=1e-9)
+
+
+# --------------------------------------------------------------------------- data
+@pytest.mark.parametrize("loader", [costs.load_models, costs.load_training_runs,
+                                    costs.load_prices, costs.load_seed_table])
+def test_tables_carry_resolving_source_ids(loader):
+    df = loader()
+    assert "source_id" in df.columns and df["source_id"].notna().all()
+    known = set(load_sources().index)
+    ids = set(df["source_id"].str.split(";").explode().str.strip())
+    assert ids <= known
+
+
+def test_v3_stages_add_up_to_table_1_total():
+    runs = costs.load_training_runs()
+    v3 = runs[runs["model"] == "DeepSeek-V3"]
+    assert v3["gpu_hours"].sum() == 2_788_000
+    assert v3["reported_usd"].sum() == 5_576_000
+    models = costs.load_models().set_index("model")
+    assert models.loc["DeepSeek-V3", "gpu_hours"] == v3["gpu_hours"].sum()
+
+
+def test_configs_match_models_table_to_a_billion():
+    models = costs.load_models().set_index("model")
+    for name, model in [("deepseek_v2_236b", "DeepSeek-V2"), ("deepseek_v3_671b", "DeepSeek-V3")]:
+        p = costs.param_counts(costs.load_config(name))
+        assert round(p["total"] / 1e9) == models.loc[model, "total_params"] / 1e9
+
+
+# --------------------------------------------------------------------------- properties
+_pos = st.floats(min_value=1e-3, max_value=1e6, allow_nan=False, allow_infinity=False)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(n=_pos, d=_pos, k=st.floats(min_value=0.1, max_value=100))
+def test_costs_scale_linearly_in_tokens_and_params(n, d, k):
+    base = costs.training_flops(n, d)
+    assert math.isclose(costs.training_flops(k * n, d), k * base, rel_tol=1e-12)
+    assert math.isclose(costs.training_flops(n, k * d), k * base, rel_tol=1e-12)
+    usd = costs.what_if_cost_usd(2.0, 0.4, d, n, 989.4)
+    assert math.isclose(costs.what_if_cost_usd(2.0, 0.4, k * d, n, 989.4), k * usd, rel_tol=1e-12)
+    assert math.isclose(costs.what_if_cost_usd(2.0, 0.4, d, k * n, 989.4), k * usd, rel_tol=1e-12)
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(n_layers=st.integers(1, 128), n_heads=st.integers(1, 256), head_dim=st.integers(1, 256))
+def test_kv_cache_order_mha_ge_gqa_ge_mqa(n_layers, n_heads, head_dim):
+    kw = dict(n_layers=n_layers, n_heads=n_heads, head_dim=head_dim)
+    mha = costs.kv_cache_bytes_per_token("mha", **kw)
+    gqa = costs.kv_cache_bytes_per_token("gqa", **kw, n_kv_groups=max(1, n_heads // 2))
+    mqa = costs.kv_cache_bytes_per_token("mqa", **kw)
+    assert mha >= gqa >= mqa
+    assert costs.kv_cache_bytes_per_token("gqa", **kw, n_kv_groups=1) == mqa
+    assert costs.kv_cache_bytes_per_token("gqa", **kw, n_kv_groups=n_heads) == mha
