@@ -12,6 +12,9 @@ listed alphabetically ...". A trailing ``*`` marks someone who has left the team
     git -C DeepSeek-R1 show 0cf7856:DeepSeek_R1.pdf > r1.pdf
     python scripts/count_paper_authors.py v2.pdf v3.pdf r1.pdf > data/paper_authors.csv
 
+``names_also_in_v3`` counts the distinct names that also appear (anywhere) in the V3
+report's list: a measure of how far the three papers share one team.
+
 Needs ``pypdf`` (not a dependency of the book: pip install pypdf to re-run). The
 committed CSV carries a hand-written ``note`` column that this script leaves empty.
 """
@@ -58,21 +61,24 @@ def roles(lines: list[str], headings: tuple[str, ...]) -> dict[str, list[str]]:
 def main(paths: list[str]) -> None:
     w = csv.writer(sys.stdout, lineterminator="\n")
     w.writerow(["paper", "arxiv", "role", "entries", "unique_names", "marked_departed",
-                "source_id", "note"])
+                "names_also_in_v3", "source_id", "note"])
+    lists = {path: _pdf_lines(path) for path in paths}
+    v3 = next(p for p in paths if p.rsplit("/", 1)[-1].lower().startswith("v3"))
+    v3_names = {n.rstrip("*") for names in roles(lists[v3], PAPERS["v3"][3]).values() for n in names}
     for path in paths:
         stem = path.rsplit("/", 1)[-1].split(".")[0].lower()
         paper, arxiv, sid, headings = PAPERS[stem]
-        by_role = roles(_pdf_lines(path), headings)
+        by_role = roles(lists[path], headings)
         everyone: list[str] = []
         for role in headings:
             names = by_role.get(role, [])
             everyone += names
             clean = {n.rstrip("*") for n in names}
             w.writerow([paper, arxiv, role, len(names), len(clean),
-                        sum(n.endswith("*") for n in names), sid, ""])
+                        sum(n.endswith("*") for n in names), len(clean & v3_names), sid, ""])
         counts = Counter(n.rstrip("*") for n in everyone)
         w.writerow([paper, arxiv, "all roles", len(everyone), len(counts),
-                    sum(n.endswith("*") for n in everyone), sid, ""])
+                    sum(n.endswith("*") for n in everyone), len(set(counts) & v3_names), sid, ""])
 
 
 if __name__ == "__main__":

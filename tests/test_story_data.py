@@ -118,6 +118,11 @@ def test_paper_author_totals_add_up():
         assert parts["unique_names"].max() <= total["unique_names"] <= total["entries"], paper
     r1 = df[(df["paper"] == "DeepSeek-R1") & (df["role"] == "all roles")].iloc[0]
     assert (r1["entries"], r1["unique_names"], r1["marked_departed"]) == (195, 194, 6)
+    assert r1["names_also_in_v3"] == 191
+    # V3 overlaps itself fully; no role can share more names with V3 than it has
+    assert (df["names_also_in_v3"] <= df["unique_names"]).all()
+    v3 = df[df["paper"] == "DeepSeek-V3"]
+    assert (v3["names_also_in_v3"] == v3["unique_names"]).all()
 
 
 def test_story_events_are_dated_sourced_and_flag_secondary_sources():
