@@ -32,7 +32,7 @@ chromium:
 # Full build: every notebook executed (execute_notebooks: force in _config.yml),
 # any failing cell or Sphinx warning fails the build.
 book: $(VENV)/.installed
-	rm -rf _build/html _build/jupyter_execute
+	rm -rf _build/html _build/.doctrees _build/jupyter_execute
 	$(VENV)/bin/jupyter-book build . $(JB_FLAGS)
 	@echo "Built: $$(pwd)/_build/html/index.html"
 

@@ -33,7 +33,7 @@ def in_book_build() -> bool:
     return os.environ.get(BOOK_BUILD_ENV) == "1"
 
 
-def live_or_static(make_widget: Callable[[], Any], static: Any, *, what: str = "controls") -> Any:
+def live_or_static(make_widget: Callable[[], Any], static: Any, *, what: str = "controls") -> None:
     """Display live ipywidgets in a kernel, or ``static`` in the book build.
 
     Args:
@@ -43,8 +43,7 @@ def live_or_static(make_widget: Callable[[], Any], static: Any, *, what: str = "
             Vega-Lite params) shown on the static page instead.
         what: words for the note on the static page ("a temperature slider").
 
-    Returns:
-        The object displayed (the widget, or ``static``).
+    Returns nothing, so that a call ending a cell does not display twice.
     """
     from IPython.display import Markdown, display
 
@@ -55,10 +54,8 @@ def live_or_static(make_widget: Callable[[], Any], static: Any, *, what: str = "
             "precomputed values, in your browser.*"
         ))
         display(static)
-        return static
-    widget = make_widget()
-    display(widget)
-    return widget
+        return
+    display(make_widget())
 
 
 def progress(iterable: Iterable[T], **kwargs: Any) -> Iterable[T]:

@@ -1,0 +1,165 @@
+"""The built site in headless Chromium, with every request off 127.0.0.1 refused.
+
+For every page: no console errors, no request leaves 127.0.0.1, every chart
+container holds a rendered SVG or canvas, no widget or traceback is published.
+Then the interactive parts are driven: every slider and dropdown bound to a
+Vega-Lite param must change what its chart draws, and the claims ledger filters.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.browser
+
+
+def _pages() -> list[str]:
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]] + [c["file"] for part in toc["parts"] for c in part["chapters"]]
+    return ["index.html", "genindex.html", "search.html"] + [f"{f}.html" for f in files]
+
+
+CHARTS_DRAWN = """() => {
+  const charts = [...document.querySelectorAll('div[id^="chart-"]')];
+  return charts.every(d => d.querySelector('svg.marks, canvas.marks') || d.querySelector('.error'));
+}"""
+
+
+class PageVisit:
+    """A page opened with the network closed, recording errors and outside requests."""
+
+    def __init__(self, browser, url: str):
+        self.context = browser.new_context()
+        self.outside, self.errors = [], []
+        self.context.route("**/*", self._route)
+        self.page = self.context.new_page()
+        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.goto(url, wait_until="load")
+        self.page.wait_for_function(CHARTS_DRAWN, timeout=30_000)
+
+    def _route(self, route):
+        host = urlparse(route.request.url).hostname
+        if route.request.url.startswith(("data:", "blob:")) or host == "127.0.0.1":
+            route.continue_()
+        else:
+            self.outside.append(route.request.url)
+            route.abort()
+
+    def close(self):
+        self.context.close()
+
+
+@pytest.fixture
+def visit(browser, site_url):
+    opened = []
+
+    def _open(path: str) -> PageVisit:
+        v = PageVisit(browser, f"{site_url}/{path}")
+        opened.append(v)
+        return v
+
+    yield _open
+    for v in opened:
+        v.close()
+
+
+@pytest.mark.parametrize("path", _pages())
+def test_page_renders_offline_without_errors(visit, path):
+    v = visit(path)
+    page = v.page
+    assert page.title(), "page has no title"
+    assert v.outside == [], f"requests left 127.0.0.1: {v.outside}"
+    assert v.errors == [], f"console errors: {v.errors}"
+    n_charts = page.locator('div[id^="chart-"]').count()
+    n_drawn = page.locator('div[id^="chart-"] svg.marks, div[id^="chart-"] canvas.marks').count()
+    assert n_drawn == n_charts, f"{n_charts - n_drawn} of {n_charts} charts not drawn"
+    assert page.locator('div[id^="chart-"] .error').count() == 0, "a chart shows an error"
+    html = page.content()
+    assert "Traceback (most recent call last)" not in html
+    assert "jupyter-widgets" not in html and "Loading widget" not in html, "a widget was published"
+    if path.startswith("chapters/") and path != "chapters/intro.html" and page.locator(".cell").count():
+        assert n_charts >= 1 or path.endswith(("how_made.html",)), "a notebook chapter has no chart"
+
+
+SNAPSHOT = "el => el.closest('div[id^=\"chart-\"]').querySelector('svg.marks, canvas.marks').outerHTML"
+
+
+def _nudge(el, kind: str) -> None:
+    """Move a bound control to another value and fire the event vega listens to."""
+    el.evaluate(
+        """(el, kind) => {
+          if (kind === 'range') {
+            const lo = +el.min, hi = +el.max, v = +el.value;
+            el.value = (v - lo) < (hi - lo) / 2 ? hi : lo;
+            el.dispatchEvent(new Event('input', {bubbles: true}));
+          } else if (kind === 'select') {
+            el.selectedIndex = (el.selectedIndex + 1) % el.options.length;
+            el.dispatchEvent(new Event('change', {bubbles: true}));
+          } else {
+            el.click();
+          }
+        }""",
+        kind,
+    )
+
+
+@pytest.mark.parametrize("path", [p for p in _pages() if p.startswith("chapters/")])
+def test_every_bound_control_changes_its_chart(visit, path):
+    page = visit(path).page
+    controls = page.locator(".vega-bindings input[type=range], .vega-bindings select, "
+                            ".vega-bindings input[type=checkbox], .vega-bindings input[type=radio]")
+    for i in range(controls.count()):
+        el = controls.nth(i)
+        kind = "range" if el.get_attribute("type") == "range" else (
+            "select" if el.evaluate("e => e.tagName") == "SELECT" else "click")
+        before = el.evaluate(SNAPSHOT)
+        _nudge(el, kind)
+        page.wait_for_timeout(150)
+        after = el.evaluate(SNAPSHOT)
+        name = el.evaluate("e => e.closest('label') ? e.closest('label').innerText : e.name")
+        assert after != before, f"{path}: moving control {i} ({name!r}) changed nothing"
+
+
+def test_gap_slider_filters_the_benchmark_bars(visit):
+    page = visit("chapters/at_a_glance.html").page
+    chart = page.locator('div[id^="chart-"]').first
+    bars = chart.locator("svg.marks g.mark-rect path")
+    assert bars.count() == 16  # 8 benchmarks x 2 models
+    slider = chart.locator(".vega-bindings input[type=range]")
+    slider.evaluate("el => { el.value = 1.0; el.dispatchEvent(new Event('input', {bubbles: true})); }")
+    page.wait_for_function("c => c.querySelectorAll('svg.marks g.mark-rect path').length === 8", arg=chart.element_handle())
+    assert bars.count() == 8  # GPQA, MMLU, LiveCodeBench, Aider-Polyglot remain
+
+
+def test_claims_ledger_filters_and_sorts(visit):
+    page = visit("chapters/claims_ledger.html").page
+    rows = page.locator("#claims-ledger tr.claim-row")
+    visible = "() => [...document.querySelectorAll('#claims-ledger tr.claim-row')].filter(r => r.style.display !== 'none').length"
+    total = rows.count()
+    assert total >= 60
+    count_text = page.locator("#claims-ledger-count").inner_text()
+    assert page.evaluate(visible) == total
+    page.locator("select[data-filter=verdict]").select_option("wrong")
+    shown = page.evaluate(visible)
+    assert 0 < shown < total
+    assert page.locator("#claims-ledger-count").inner_text() != count_text
+    assert str(shown) in page.locator("#claims-ledger-count").inner_text()
+    verdicts = page.evaluate("() => [...document.querySelectorAll('#claims-ledger tr.claim-row')]"
+                             ".filter(r => r.style.display !== 'none').map(r => r.dataset.verdict)")
+    assert set(verdicts) == {"wrong"}
+    page.locator("select[data-filter=verdict]").select_option("")
+    assert page.evaluate(visible) == total
+    # sorting: clicking a header reorders the rows
+    first = rows.first.get_attribute("id")
+    header = page.locator("#claims-ledger th[data-sort-key]")
+    for i in range(header.count()):
+        header.nth(i).click()
+        if rows.first.get_attribute("id") != first:
+            break
+    assert rows.first.get_attribute("id") != first, "no header click changed the row order"
