@@ -236,3 +236,51 @@ def test_verdict_counts_and_chart(ledger):
     assert spec["mark"]["type"] == "bar"
     assert spec["encoding"]["color"]["scale"]["domain"] == list(claims.VERDICTS)
     assert spec["params"][0]["bind"] == "legend"
+
+
+# ------------------------------------------------------------------ the table's JavaScript, in Chromium
+
+VISIBLE_IDS = ("() => [...document.querySelectorAll('#claims-ledger tr.claim-row')]"
+               ".filter(r => r.style.display !== 'none').map(r => r.id)")
+
+
+@pytest.mark.browser
+def test_ledger_table_filters_searches_and_sorts_in_a_browser(browser):
+    """The self-contained table alone on a page (no book build needed)."""
+    page = browser.new_page()
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.set_content(f"<html><body>{claims.ledger_html(_tiny_ledger())}</body></html>")
+    count = page.locator("#claims-ledger-count")
+    assert page.evaluate(VISIBLE_IDS) == ["claim-C001", "claim-C002", "claim-C003"]
+    assert count.inner_text() == "3 of 3 claims shown"
+
+    page.select_option("select[data-filter=verdict]", "wrong")
+    assert page.evaluate(VISIBLE_IDS) == ["claim-C002"]
+    assert count.inner_text() == "1 of 3 claims shown"
+    page.select_option("select[data-filter=topic]", "scale")  # filters combine: nothing left
+    assert page.evaluate(VISIBLE_IDS) == [] and count.inner_text() == "0 of 3 claims shown"
+    page.select_option("select[data-filter=verdict]", "")
+    assert page.evaluate(VISIBLE_IDS) == ["claim-C003"]
+    page.select_option("select[data-filter=topic]", "")
+    page.select_option("select[data-filter=seed]", "004_e09b04f53abad312.txt")
+    assert page.evaluate(VISIBLE_IDS) == ["claim-C002"]
+    page.select_option("select[data-filter=seed]", "")
+
+    page.fill("#claims-ledger-search", "X < Y")  # case-insensitive, matches the escaped quote
+    assert page.evaluate(VISIBLE_IDS) == ["claim-C002"]
+    page.fill("#claims-ledger-search", "")
+
+    order = "() => [...document.querySelectorAll('#claims-ledger tr.claim-row')].map(r => r.id)"
+    header = page.locator('#claims-ledger th[data-sort-key="verdict"]')
+    header.click()  # VERDICTS order: supported, wrong, projection
+    assert page.evaluate(order) == ["claim-C001", "claim-C002", "claim-C003"]
+    assert header.get_attribute("aria-sort") == "ascending"
+    header.click()
+    assert page.evaluate(order) == ["claim-C003", "claim-C002", "claim-C001"]
+    assert header.get_attribute("aria-sort") == "descending"
+    page.locator('#claims-ledger th[data-sort-key="topic"]').click()  # benchmarks, moe, scale
+    assert page.evaluate(order) == ["claim-C001", "claim-C002", "claim-C003"]
+    assert errors == []
+    page.close()
