@@ -251,7 +251,11 @@ def test_ledger_table_filters_searches_and_sorts_in_a_browser(browser):
     errors = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    page.set_content(f"<html><body>{claims.ledger_html(_tiny_ledger())}</body></html>")
+    # as on the book page: the section titled "Claims ledger" gets the id "claims-ledger" too,
+    # and holds other tables before the ledger
+    page.set_content('<html><body><section id="claims-ledger"><h1>Claims ledger</h1>'
+                     '<table><tbody><tr><td>another table</td></tr></tbody></table>'
+                     f"{claims.ledger_html(_tiny_ledger())}</section></body></html>")
     count = page.locator("#claims-ledger-count")
     assert page.evaluate(VISIBLE_IDS) == ["claim-C001", "claim-C002", "claim-C003"]
     assert count.inner_text() == "3 of 3 claims shown"

@@ -207,11 +207,12 @@ def verdicts_chart(df: pd.DataFrame):
         .encode(
             x=alt.X("claims:Q", title="claims checked", stack="zero"),
             y=alt.Y("article:N", title=None, sort="ascending",
-                    axis=alt.Axis(labelLimit=360)),
+                    axis=alt.Axis(labelLimit=230)),
             color=alt.Color(
                 "verdict:N",
                 scale=alt.Scale(domain=list(VERDICTS), range=[VERDICT_COLORS[v] for v in VERDICTS]),
-                legend=alt.Legend(title="verdict (click to highlight)", orient="bottom"),
+                legend=alt.Legend(title="verdict (click to highlight)", orient="bottom",
+                                  columns=3),
             ),
             order=alt.Order("order:Q"),
             opacity=alt.condition(pick, alt.value(1.0), alt.value(0.2)),
@@ -221,7 +222,7 @@ def verdicts_chart(df: pd.DataFrame):
         .properties(
             title=alt.Title("Verdicts per article",
                             subtitle="How the checkable claims in each seed article hold up"),
-            width=520,
+            width=380,
             height=alt.Step(34),
         )
     )
@@ -245,6 +246,11 @@ def _badge(verdict: str) -> str:
     color = VERDICT_COLORS.get(verdict, "#7F7F7F")
     style = _BADGE_STYLE.format(bg=color + "33", fg=color)
     return f'<span class="verdict-badge verdict-{_esc(verdict)}" style="{style}">{_esc(verdict)}</span>'
+
+
+def _quote(text: object) -> str:
+    """The article's phrase, set in italics (no added quote marks: some phrases start with one)."""
+    return f'<span class="claim-quote" style="font-style:italic">{_esc(text)}</span>'
 
 
 def _source_links(ids: object) -> str:
@@ -298,7 +304,7 @@ def chapter_claims_html(chapter: str, df: pd.DataFrame | None = None) -> str:
     body = "\n".join(
         f'<tr class="claim-row" data-verdict="{_esc(r.verdict)}">'
         f'<td><a href="{ledger}#claim-{_esc(r.claim_id)}">{_esc(r.claim_id)}</a></td>'
-        f"<td>\u201c{_esc(r.quote)}\u201d</td>"
+        f"<td>{_quote(r.quote)}</td>"
         f"<td>{_badge(r.verdict)}</td>"
         f"<td>{_esc(r.primary_says)}</td>"
         f"<td>{_source_links(r.source_id)}</td></tr>"
@@ -337,37 +343,46 @@ _LEDGER_COLUMNS = (
     ("the article said", "quote"),
     ("in plain words", "claim"),
     ("verdict", "verdict"),
-    ("what the source says", "primary"),
-    ("why", "explanation"),
+    ("what the source says, and why this verdict", "primary"),
     ("topic", "topic"),
     ("source", "source"),
     ("demonstrated in", "chapter"),
 )
 
+# scoped by class, not by id: the book page's own section id is also "claims-ledger"
 _LEDGER_CSS = """
-#claims-ledger-wrap {font-size: .86em}
-#claims-ledger-wrap .claims-ledger-controls {display:flex;flex-wrap:wrap;gap:.5em 1em;
+.claims-ledger-wrap {font-size: .86em}
+.claims-ledger-wrap .claims-ledger-controls {display:flex;flex-wrap:wrap;gap:.5em 1em;
   align-items:center;margin:.5em 0}
-#claims-ledger {border-collapse:collapse;width:100%}
-#claims-ledger th, #claims-ledger td {border-bottom:1px solid #ddd;padding:.3em .4em;
-  vertical-align:top;text-align:left}
-#claims-ledger th[data-sort-key] {cursor:pointer;user-select:none;white-space:nowrap}
-#claims-ledger th[aria-sort=ascending]::after {content:" \\25B2"}
-#claims-ledger th[aria-sort=descending]::after {content:" \\25BC"}
-#claims-ledger tr:target {outline:2px solid #0072B2}
+.claims-ledger-wrap select {max-width:22em}
+.claims-ledger-scroll {overflow-x:auto;max-width:100%}
+table.claims-ledger-table {border-collapse:collapse;width:100%;min-width:56em}
+table.claims-ledger-table td[data-key=quote], table.claims-ledger-table td[data-key=claim]
+  {min-width:10em}
+table.claims-ledger-table td[data-key=primary] {min-width:16em}
+table.claims-ledger-table th, table.claims-ledger-table td {border-bottom:1px solid #ddd;
+  padding:.3em .4em;vertical-align:top;text-align:left}
+table.claims-ledger-table th[data-sort-key] {cursor:pointer;user-select:none;white-space:nowrap}
+table.claims-ledger-table th[aria-sort=ascending]::after {content:" \\25B2"}
+table.claims-ledger-table th[aria-sort=descending]::after {content:" \\25BC"}
+table.claims-ledger-table tr:target {outline:2px solid #0072B2}
 """
 
-# Filtering and sorting, in plain JavaScript (runs once, right after the table).
+# Filtering and sorting, in plain JavaScript (runs once, right after the table). Every
+# element is looked up inside the wrapper, never with getElementById: on the book page the
+# section titled "Claims ledger" has the id "claims-ledger" too.
 _LEDGER_JS = """
 (function () {
-  var wrap = document.getElementById("claims-ledger-wrap");
-  var table = document.getElementById("claims-ledger");
-  if (!wrap || !table) { return; }
+  var script = document.currentScript;
+  var wrap = (script && script.closest(".claims-ledger-wrap"))
+    || document.querySelector("div.claims-ledger-wrap");
+  var table = wrap && wrap.querySelector("table.claims-ledger-table");
+  if (!table) { return; }
   var tbody = table.tBodies[0];
   var rows = Array.prototype.slice.call(tbody.querySelectorAll("tr.claim-row"));
   var selects = wrap.querySelectorAll("select[data-filter]");
-  var search = document.getElementById("claims-ledger-search");
-  var count = document.getElementById("claims-ledger-count");
+  var search = wrap.querySelector("input.claims-ledger-search");
+  var count = wrap.querySelector(".claims-ledger-count");
   function apply() {
     var want = {};
     Array.prototype.forEach.call(selects, function (s) { want[s.dataset.filter] = s.value; });
@@ -452,12 +467,11 @@ def ledger_html(df: pd.DataFrame) -> str:
             cell("id", _esc(r.claim_id)),
             cell("seed", f'<span title="{_esc(seed_names[r.seed_file])}">{_esc(r.seed_file[:3])}</span>',
                  r.seed_file),
-            cell("quote", f"\u201c{_esc(r.quote)}\u201d"),
+            cell("quote", _quote(r.quote)),
             cell("claim", _esc(r.claim)),
             cell("verdict", _badge(r.verdict), f"{VERDICTS.index(r.verdict)} {r.verdict}"
                  if r.verdict in VERDICTS else str(r.verdict)),
-            cell("primary", _esc(r.primary_says)),
-            cell("explanation", _esc(r.explanation)),
+            cell("primary", f"{_esc(r.primary_says)}<br><em>{_esc(r.explanation)}</em>"),
             cell("topic", _esc(r.topic)),
             cell("source", _source_links(r.source_id), str(r.source_id)),
             cell("chapter", _chapter_link(r.chapter), str(r.chapter)),
@@ -473,14 +487,18 @@ def ledger_html(df: pd.DataFrame) -> str:
         f'<label>article <select data-filter="seed">{_options(seeds, seed_names)}</select></label>'
         f'<label>verdict <select data-filter="verdict">{_options(verdicts)}</select></label>'
         f'<label>topic <select data-filter="topic">{_options(topics)}</select></label>'
-        '<label>search <input type="search" id="claims-ledger-search" '
+        '<label>search <input type="search" id="claims-ledger-search" class="claims-ledger-search" '
         'placeholder="words in any column"></label>'
-        f'<span id="claims-ledger-count" aria-live="polite">{n} of {n} claims shown</span>'
+        f'<span id="claims-ledger-count" class="claims-ledger-count" aria-live="polite">'
+        f"{n} of {n} claims shown</span>"
         "</div>"
     )
     return (
-        f'<div id="claims-ledger-wrap"><style>{_LEDGER_CSS}</style>\n{controls}\n'
-        f'<table id="claims-ledger" data-claims="{n}">\n<thead><tr>{head}</tr></thead>\n'
-        "<tbody>\n" + "\n".join(body) + "\n</tbody></table>\n"
+        f'<div id="claims-ledger-wrap" class="claims-ledger-wrap"><style>{_LEDGER_CSS}</style>\n'
+        f"{controls}\n"
+        '<div class="claims-ledger-scroll">'
+        f'<table id="claims-ledger" class="claims-ledger-table" data-claims="{n}">\n'
+        f"<thead><tr>{head}</tr></thead>\n"
+        "<tbody>\n" + "\n".join(body) + "\n</tbody></table></div>\n"
         f"<script>{_LEDGER_JS}</script></div>"
     )
