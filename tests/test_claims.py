@@ -21,7 +21,8 @@ def seeds_dir():
     if not SEEDS_DIR.is_dir():
         if os.environ.get("CI"):
             pytest.fail(f"seed articles not found at {SEEDS_DIR} (CI is set: they must be there)")
-        pytest.skip(f"seed articles not found at {SEEDS_DIR}; set EXPLAINER_SEEDS or run beside ../shared")
+        pytest.skip(f"seed articles not found at {SEEDS_DIR}; "
+                    "set EXPLAINER_SEEDS or check out beside ../shared")
     return SEEDS_DIR
 
 
@@ -152,7 +153,8 @@ def test_validate_rejects_wrong_columns(tiny_seeds):
 
 def test_validate_can_skip_the_seed_files(tmp_path):
     # no seeds at all: only the schema is checked
-    claims.validate_claims(pd.DataFrame([_row(quote="anything")]), tmp_path / "absent", check_seeds=False)
+    df = pd.DataFrame([_row(quote="anything")])
+    claims.validate_claims(df, tmp_path / "absent", check_seeds=False)
 
 
 # ------------------------------------------------------------------ rendering
@@ -238,7 +240,7 @@ def test_verdict_counts_and_chart(ledger):
     assert spec["params"][0]["bind"] == "legend"
 
 
-# ------------------------------------------------------------------ the table's JavaScript, in Chromium
+# ------------------------------------------------------------- the table's JavaScript, in Chromium
 
 VISIBLE_IDS = ("() => [...document.querySelectorAll('#claims-ledger tr.claim-row')]"
                ".filter(r => r.style.display !== 'none').map(r => r.id)")

@@ -149,7 +149,8 @@ def validate_claims(
             name = str(row["seed_file"])
             if name not in seed_text:
                 path = seeds / name
-                seed_text[name] = _norm_ws(path.read_text(encoding="utf-8")) if path.is_file() else None
+                exists = path.is_file()
+                seed_text[name] = _norm_ws(path.read_text(encoding="utf-8")) if exists else None
             text = seed_text[name]
             if text is None:
                 problems.append(f"{cid}: seed file {name!r} not found in {seeds}")
@@ -245,7 +246,8 @@ def _badge(verdict: str) -> str:
     """A coloured verdict label."""
     color = VERDICT_COLORS.get(verdict, "#7F7F7F")
     style = _BADGE_STYLE.format(bg=color + "33", fg=color)
-    return f'<span class="verdict-badge verdict-{_esc(verdict)}" style="{style}">{_esc(verdict)}</span>'
+    label = _esc(verdict)
+    return f'<span class="verdict-badge verdict-{label}" style="{style}">{label}</span>'
 
 
 def _quote(text: object) -> str:
@@ -465,7 +467,8 @@ def ledger_html(df: pd.DataFrame) -> str:
     for r in df.itertuples(index=False):
         cells = [
             cell("id", _esc(r.claim_id)),
-            cell("seed", f'<span title="{_esc(seed_names[r.seed_file])}">{_esc(r.seed_file[:3])}</span>',
+            cell("seed",
+                 f'<span title="{_esc(seed_names[r.seed_file])}">{_esc(r.seed_file[:3])}</span>',
                  r.seed_file),
             cell("quote", _quote(r.quote)),
             cell("claim", _esc(r.claim)),
@@ -478,7 +481,8 @@ def ledger_html(df: pd.DataFrame) -> str:
         ]
         body.append(
             f'<tr class="claim-row" id="claim-{_esc(r.claim_id)}" data-verdict="{_esc(r.verdict)}" '
-            f'data-seed="{_esc(r.seed_file)}" data-topic="{_esc(r.topic)}">' + "".join(cells) + "</tr>"
+            f'data-seed="{_esc(r.seed_file)}" data-topic="{_esc(r.topic)}">'
+            + "".join(cells) + "</tr>"
         )
     head = "".join(f'<th data-sort-key="{key}" scope="col">{_esc(label)}</th>'
                    for label, key in _LEDGER_COLUMNS)
