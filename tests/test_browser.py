@@ -139,8 +139,8 @@ def test_gap_slider_filters_the_benchmark_bars(visit):
 
 def test_claims_ledger_filters_and_sorts(visit):
     page = visit("chapters/claims_ledger.html").page
-    rows = page.locator("#claims-ledger tr.claim-row")
-    visible = "() => [...document.querySelectorAll('#claims-ledger tr.claim-row')].filter(r => r.style.display !== 'none').length"
+    rows = page.locator("#claims-ledger-table tr.claim-row")
+    visible = "() => [...document.querySelectorAll('#claims-ledger-table tr.claim-row')].filter(r => r.style.display !== 'none').length"
     total = rows.count()
     assert total >= 60
     count_text = page.locator("#claims-ledger-count").inner_text()
@@ -150,14 +150,14 @@ def test_claims_ledger_filters_and_sorts(visit):
     assert 0 < shown < total
     assert page.locator("#claims-ledger-count").inner_text() != count_text
     assert str(shown) in page.locator("#claims-ledger-count").inner_text()
-    verdicts = page.evaluate("() => [...document.querySelectorAll('#claims-ledger tr.claim-row')]"
+    verdicts = page.evaluate("() => [...document.querySelectorAll('#claims-ledger-table tr.claim-row')]"
                              ".filter(r => r.style.display !== 'none').map(r => r.dataset.verdict)")
     assert set(verdicts) == {"wrong"}
     page.locator("select[data-filter=verdict]").select_option("")
     assert page.evaluate(visible) == total
     # sorting: clicking a header reorders the rows
     first = rows.first.get_attribute("id")
-    header = page.locator("#claims-ledger th[data-sort-key]")
+    header = page.locator("#claims-ledger-table th[data-sort-key]")
     for i in range(header.count()):
         header.nth(i).click()
         if rows.first.get_attribute("id") != first:

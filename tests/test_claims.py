@@ -170,7 +170,7 @@ def _tiny_ledger():
 
 def test_ledger_html_has_one_row_per_claim_with_data_attributes():
     page = claims.ledger_html(_tiny_ledger())
-    assert page.count('<table id="claims-ledger"') == 1
+    assert page.count('<table id="claims-ledger-table"') == 1
     rows = re.findall(r'<tr class="claim-row" id="claim-(C\d+)" data-verdict="(\w+)" '
                       r'data-seed="([^"]+)" data-topic="(\w+)">', page)
     assert rows == [
@@ -242,7 +242,7 @@ def test_verdict_counts_and_chart(ledger):
 
 # ------------------------------------------------------------- the table's JavaScript, in Chromium
 
-VISIBLE_IDS = ("() => [...document.querySelectorAll('#claims-ledger tr.claim-row')]"
+VISIBLE_IDS = ("() => [...document.querySelectorAll('#claims-ledger-table tr.claim-row')]"
                ".filter(r => r.style.display !== 'none').map(r => r.id)")
 
 
@@ -278,15 +278,15 @@ def test_ledger_table_filters_searches_and_sorts_in_a_browser(browser):
     assert page.evaluate(VISIBLE_IDS) == ["claim-C002"]
     page.fill("#claims-ledger-search", "")
 
-    order = "() => [...document.querySelectorAll('#claims-ledger tr.claim-row')].map(r => r.id)"
-    header = page.locator('#claims-ledger th[data-sort-key="verdict"]')
+    order = "() => [...document.querySelectorAll('#claims-ledger-table tr.claim-row')].map(r => r.id)"
+    header = page.locator('#claims-ledger-table th[data-sort-key="verdict"]')
     header.click()  # VERDICTS order: supported, wrong, projection
     assert page.evaluate(order) == ["claim-C001", "claim-C002", "claim-C003"]
     assert header.get_attribute("aria-sort") == "ascending"
     header.click()
     assert page.evaluate(order) == ["claim-C003", "claim-C002", "claim-C001"]
     assert header.get_attribute("aria-sort") == "descending"
-    page.locator('#claims-ledger th[data-sort-key="topic"]').click()  # benchmarks, moe, scale
+    page.locator('#claims-ledger-table th[data-sort-key="topic"]').click()  # benchmarks, moe, scale
     assert page.evaluate(order) == ["claim-C001", "claim-C002", "claim-C003"]
     assert errors == []
     page.close()

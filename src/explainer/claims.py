@@ -372,7 +372,7 @@ table.claims-ledger-table tr:target {outline:2px solid #0072B2}
 
 # Filtering and sorting, in plain JavaScript (runs once, right after the table). Every
 # element is looked up inside the wrapper, never with getElementById: on the book page the
-# section titled "Claims ledger" has the id "claims-ledger" too.
+# section titled "Claims ledger" has the id "claims-ledger" (the table is "claims-ledger-table").
 _LEDGER_JS = """
 (function () {
   var script = document.currentScript;
@@ -438,7 +438,7 @@ def ledger_html(df: pd.DataFrame) -> str:
 
     The markup: a ``<select data-filter="seed|verdict|topic">`` per filter (value
     ``""`` means all), a search box, the count "N of M claims shown" in
-    ``#claims-ledger-count``, and ``<table id="claims-ledger">`` with one
+    ``#claims-ledger-count``, and ``<table id="claims-ledger-table">`` with one
     ``<tr class="claim-row" id="claim-C001" data-verdict data-seed data-topic>`` per
     claim. Clicking a ``<th data-sort-key>`` sorts by that column (again: reverse).
     Rows hidden by a filter get ``style.display = "none"``. Inline CSS and
@@ -501,7 +501,7 @@ def ledger_html(df: pd.DataFrame) -> str:
         f'<div id="claims-ledger-wrap" class="claims-ledger-wrap"><style>{_LEDGER_CSS}</style>\n'
         f"{controls}\n"
         '<div class="claims-ledger-scroll">'
-        f'<table id="claims-ledger" class="claims-ledger-table" data-claims="{n}">\n'
+        f'<table id="claims-ledger-table" class="claims-ledger-table" data-claims="{n}">\n'
         f"<thead><tr>{head}</tr></thead>\n"
         "<tbody>\n" + "\n".join(body) + "\n</tbody></table></div>\n"
         f"<script>{_LEDGER_JS}</script></div>"
