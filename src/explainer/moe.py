@@ -1,0 +1,422 @@
+"""Mixture-of-Experts: routing, load balancing and grouped dispatch you can watch.
+
+What this module teaches:
+
+* **Routing** (:func:`route`): each token scores every routed expert, keeps the
+  ``top_k`` best and mixes their outputs with gating weights. The names follow
+  DeepSeek's own ``ModelArgs`` / ``Gate`` (``n_routed_experts``,
+  ``n_activated_experts``, ``score_func``, ``route_scale``), so the code can be
+  read next to ``inference/model.py`` of deepseek-ai/DeepSeek-V3.
+* **Load balancing**, two cures for routing collapse (a few experts take all
+  tokens while the rest idle):
+
+  - the auxiliary loss (:func:`load_balance_loss`), Switch/GShard style, in the
+    expert-level form DeepSeek-V2 used (V2 report §3.1.2, eq. 12-14);
+  - DeepSeek-V3's auxiliary-loss-free balancing (V3 report §2.1.2): a per-expert
+    bias is added to the scores *only to choose* the experts (the gating weights
+    come from the unbiased scores) and nudged by ``gamma`` after every step
+    (:func:`update_bias`).
+* **Shared + fine-grained experts** (DeepSeekMoE, arXiv 2401.06066): shared
+  experts see every token; many small routed experts give more combinations.
+* **Grouped dispatch** (:func:`dispatch_grouped`): token-slot pairs are sorted by
+  expert id and each expert runs one matmul over its contiguous block, the
+  CPU-sized cousin of the grouped GEMMs real MoE kernels use. The naive
+  reference (:func:`dispatch_naive`) runs every expert on every token and masks.
+
+References: DeepSeek-V3 report (arXiv 2412.19437) §2.1.2; DeepSeek-V2 report
+(arXiv 2405.04434) §3.1.2; DeepSeekMoE (arXiv 2401.06066); DeepSeek-V3
+``inference/model.py`` (``Gate``, ``MoE``, ``Expert``); Switch Transformer
+(arXiv 2101.03961) for the auxiliary loss.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import NamedTuple
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+__all__ = [
+    "BALANCE_MODES",
+    "SCORE_FUNCS",
+    "MoE",
+    "MoEConfig",
+    "Routing",
+    "dispatch_gather",
+    "dispatch_grouped",
+    "dispatch_naive",
+    "expert_load",
+    "imbalance",
+    "load_balance_loss",
+    "route",
+    "update_bias",
+]
+
+SCORE_FUNCS = ("softmax", "sigmoid")
+BALANCE_MODES = ("none", "aux_loss", "bias")
+
+
+# --------------------------------------------------------------------------- routing
+def _check_2d(name: str, t: torch.Tensor) -> None:
+    """Raise ValueError unless ``t`` is a (tokens, n_experts) matrix."""
+    if not isinstance(t, torch.Tensor) or t.dim() != 2:
+        shape = tuple(t.shape) if isinstance(t, torch.Tensor) else type(t).__name__
+        raise ValueError(f"{name} must be a 2-D tensor (tokens, n_experts), got {shape}")
+
+
+def _scores(logits: torch.Tensor, score_func: str) -> torch.Tensor:
+    """Token-to-expert affinities: softmax over experts (V2) or per-expert sigmoid (V3)."""
+    if score_func not in SCORE_FUNCS:
+        raise ValueError(f"score_func must be one of {SCORE_FUNCS}, got {score_func!r}")
+    if score_func == "softmax":
+        return logits.float().softmax(dim=-1)
+    return logits.float().sigmoid()
+
+
+def route(
+    logits: torch.Tensor,
+    top_k: int,
+    *,
+    score_func: str = "softmax",
+    bias: torch.Tensor | None = None,
+    route_scale: float = 1.0,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Choose ``top_k`` experts per token and their gating weights (a pure function).
+
+    Mirrors ``Gate.forward`` in DeepSeek-V3 ``inference/model.py`` (without
+    group-limited routing): scores -> (scores + bias) for selection -> weights
+    gathered from the *unbiased* scores -> (sigmoid only) renormalised over the
+    chosen experts -> times ``route_scale``.
+
+    Args:
+        logits: (tokens, n_experts) router logits ``x @ W_gate.T``.
+        top_k: experts per token, ``1 <= top_k <= n_experts``.
+        score_func: ``"softmax"`` (DeepSeek-V2) or ``"sigmoid"`` (DeepSeek-V3).
+        bias: optional (n_experts,) balancing bias, used only to choose experts.
+        route_scale: multiplies the final weights (V3 uses 2.5).
+
+    Returns:
+        ``(weights, indices)``, both (tokens, top_k); indices sorted by biased score.
+
+    Raises:
+        ValueError: bad shapes, ``top_k`` out of range, unknown ``score_func``.
+    """
+    _check_2d("logits", logits)
+    n_experts = logits.shape[1]
+    if isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= n_experts:
+        raise ValueError(f"top_k must be an int in [1, {n_experts}] (n_experts), got {top_k!r}")
+    if not route_scale > 0:
+        raise ValueError(f"route_scale must be > 0, got {route_scale!r}")
+    scores = _scores(logits, score_func)  # (tokens, n_experts)
+    choose_by = scores
+    if bias is not None:
+        if bias.shape != (n_experts,):
+            raise ValueError(
+                f"bias must have shape ({n_experts},) to match logits, got {tuple(bias.shape)}"
+            )
+        choose_by = scores + bias  # bias steers selection only (V3 §2.1.2, eq. 16)
+    indices = choose_by.topk(top_k, dim=-1).indices  # (tokens, top_k)
+    weights = scores.gather(1, indices)  # (tokens, top_k), unbiased
+    if score_func == "sigmoid":
+        weights = weights / weights.sum(dim=-1, keepdim=True)  # V3 eq. 13
+    return weights * route_scale, indices
+
+
+def expert_load(indices: torch.Tensor, n_experts: int) -> torch.Tensor:
+    """Token-slots sent to each expert: (n_experts,) counts summing to tokens * top_k."""
+    if indices.numel() and (indices.min() < 0 or indices.max() >= n_experts):
+        raise ValueError(f"indices must lie in [0, {n_experts - 1}] (n_experts={n_experts})")
+    return torch.bincount(indices.reshape(-1), minlength=n_experts)
+
+
+def imbalance(load: torch.Tensor) -> float:
+    """Max load / mean load: 1.0 is perfect balance, n_experts / top_k is total collapse."""
+    load = load.float()
+    if load.dim() != 1 or load.numel() == 0 or load.sum() <= 0:
+        raise ValueError("load must be a non-empty 1-D tensor with a positive sum")
+    return float(load.max() / load.mean())
+
+
+def update_bias(bias: torch.Tensor, expert_load: torch.Tensor, gamma: float) -> torch.Tensor:
+    """DeepSeek-V3's auxiliary-loss-free bias update (V3 report §2.1.2).
+
+    After each step an overloaded expert (load above the mean) has its bias
+    decreased by ``gamma`` and an underloaded one increased by ``gamma``; an
+    expert exactly at the mean keeps its bias. Returns a new tensor.
+
+    Args:
+        bias: (n_experts,) current bias.
+        expert_load: (n_experts,) tokens routed to each expert in the step.
+        gamma: bias update speed, ``>= 0`` (V3: 0.001, then 0.0 for the last 500B tokens).
+
+    Returns:
+        The updated (n_experts,) bias.
+    """
+    if bias.dim() != 1 or expert_load.shape != bias.shape:
+        raise ValueError(
+            f"bias and expert_load must both have shape (n_experts,), got "
+            f"{tuple(bias.shape)} and {tuple(expert_load.shape)}"
+        )
+    if not (isinstance(gamma, (int, float)) and gamma >= 0 and math.isfinite(gamma)):
+        raise ValueError(f"gamma must be a finite number >= 0, got {gamma!r}")
+    load = expert_load.float()
+    return bias + gamma * torch.sign(load.mean() - load).to(bias.dtype)
+
+
+def load_balance_loss(
+    probs: torch.Tensor, indices: torch.Tensor, alpha: float = 1.0
+) -> torch.Tensor:
+    """Expert-level auxiliary balance loss (Switch/GShard; DeepSeek-V2 eq. 12-14).
+
+    ``L = alpha * sum_i f_i * P_i`` with ``f_i = n_experts / (top_k * T) * (tokens
+    choosing i)`` (not differentiable) and ``P_i`` the mean score of expert ``i``
+    (differentiable). It equals ``alpha`` at perfect balance and grows to
+    ``alpha * n_experts / top_k`` when every token picks the same experts with
+    full confidence, so its gradient pushes probability away from busy experts.
+
+    Args:
+        probs: (tokens, n_experts) normalised scores (rows sum to 1).
+        indices: (tokens, top_k) chosen experts.
+        alpha: balance factor (V2: alpha_1 = 0.003).
+
+    Returns:
+        A scalar tensor.
+    """
+    _check_2d("probs", probs)
+    _check_2d("indices", indices)
+    tokens, n_experts = probs.shape
+    if indices.shape[0] != tokens or not 1 <= indices.shape[1] <= n_experts:
+        raise ValueError(
+            f"indices must be (tokens={tokens}, top_k<= {n_experts}), got {tuple(indices.shape)}"
+        )
+    top_k = indices.shape[1]
+    f = expert_load(indices, n_experts).float() * n_experts / (top_k * tokens)  # (n_experts,)
+    p = probs.float().mean(dim=0)  # (n_experts,)
+    return alpha * (f * p).sum()
+
+
+# --------------------------------------------------------------------------- dispatch
+def _swiglu(x: torch.Tensor, w1: torch.Tensor, w2: torch.Tensor, w3: torch.Tensor) -> torch.Tensor:
+    """One SwiGLU expert, ``w2(silu(w1 x) * w3 x)`` as in DeepSeek's ``Expert``."""
+    return (F.silu(x @ w1) * (x @ w3)) @ w2
+
+
+def _check_dispatch(x, weights, indices, w1, w2, w3) -> None:
+    """Shape checks shared by the dispatch functions."""
+    if x.dim() != 2:
+        raise ValueError(f"x must be (tokens, d_model), got {tuple(x.shape)}")
+    if weights.shape != indices.shape or weights.dim() != 2 or weights.shape[0] != x.shape[0]:
+        raise ValueError(
+            f"weights and indices must both be (tokens={x.shape[0]}, top_k), got "
+            f"{tuple(weights.shape)} and {tuple(indices.shape)}"
+        )
+    n_experts, d_model, inter = w1.shape
+    if d_model != x.shape[1] or w3.shape != w1.shape or w2.shape != (n_experts, inter, d_model):
+        raise ValueError(
+            "expert weights must be w1, w3: (n_experts, d_model, inter), w2: (n_experts, inter, "
+            f"d_model) with d_model={x.shape[1]}; got {tuple(w1.shape)}, {tuple(w2.shape)}, "
+            f"{tuple(w3.shape)}"
+        )
+
+
+def dispatch_grouped(x, weights, indices, w1, w2, w3) -> torch.Tensor:
+    """Grouped dispatch: sort token-slots by expert, one matmul block per expert.
+
+    Args:
+        x: (tokens, d_model) inputs.
+        weights: (tokens, top_k) gating weights from :func:`route`.
+        indices: (tokens, top_k) chosen experts from :func:`route`.
+        w1, w2, w3: stacked expert weights, (n_experts, d_model, inter),
+            (n_experts, inter, d_model), (n_experts, d_model, inter).
+
+    Returns:
+        (tokens, d_model): ``sum_k weights[t, k] * expert_{indices[t, k]}(x[t])``.
+    """
+    _check_dispatch(x, weights, indices, w1, w2, w3)
+    tokens, top_k = indices.shape
+    n_experts = w1.shape[0]
+    flat = indices.reshape(-1)  # (tokens * top_k,) expert of each token-slot
+    order = torch.argsort(flat, stable=True)  # slots grouped by expert id
+    counts = torch.bincount(flat, minlength=n_experts).tolist()
+    token_of = order // top_k  # (tokens * top_k,) source token of each sorted slot
+    xs = x[token_of]  # (tokens * top_k, d_model), contiguous per expert
+    outs = [
+        _swiglu(block, w1[e], w2[e], w3[e])
+        for e, block in enumerate(xs.split(counts))
+        if counts[e]
+    ]
+    out = torch.cat(outs) * weights.reshape(-1)[order, None].to(x.dtype)  # (tokens*top_k, d)
+    return torch.zeros_like(x).index_add_(0, token_of, out)
+
+
+def dispatch_gather(x, weights, indices, w1, w2, w3) -> torch.Tensor:
+    """Per-expert gather loop, as in DeepSeek-V3 ``inference/model.py`` ``MoE.forward``.
+
+    For each expert: find its tokens with ``torch.where`` (a scan over all
+    slots), run it, add back. Same arguments and result as :func:`dispatch_grouped`.
+    """
+    _check_dispatch(x, weights, indices, w1, w2, w3)
+    y = torch.zeros_like(x)
+    counts = torch.bincount(indices.reshape(-1), minlength=w1.shape[0]).tolist()
+    for e in range(w1.shape[0]):
+        if counts[e] == 0:
+            continue
+        idx, slot = torch.where(indices == e)  # tokens routed to e, and which of their k slots
+        y[idx] += _swiglu(x[idx], w1[e], w2[e], w3[e]) * weights[idx, slot, None].to(x.dtype)
+    return y
+
+
+def dispatch_naive(x, weights, indices, w1, w2, w3) -> torch.Tensor:
+    """Naive reference: every expert runs on every token, unchosen ones weighted 0.
+
+    Obviously correct and as costly as a dense layer with all experts' parameters.
+    Same arguments and result as :func:`dispatch_grouped`.
+    """
+    _check_dispatch(x, weights, indices, w1, w2, w3)
+    gates = torch.zeros(x.shape[0], w1.shape[0], dtype=x.dtype, device=x.device)
+    gates = gates.scatter(1, indices, weights.to(x.dtype))  # (tokens, n_experts), 0 if unchosen
+    y = torch.zeros_like(x)
+    for e in range(w1.shape[0]):
+        y = y + gates[:, e : e + 1] * _swiglu(x, w1[e], w2[e], w3[e])
+    return y
+
+
+# --------------------------------------------------------------------------- module
+@dataclass
+class MoEConfig:
+    """One MoE feed-forward layer; defaults are a laptop-sized toy.
+
+    Names follow DeepSeek-V3 ``ModelArgs``. ``balance`` picks the cure for
+    routing collapse: ``"none"``, ``"aux_loss"`` (V2-style, weight ``aux_alpha``)
+    or ``"bias"`` (V3 aux-loss-free, speed ``gamma``).
+    """
+
+    d_model: int = 64
+    n_routed_experts: int = 8
+    n_shared_experts: int = 1
+    n_activated_experts: int = 2  # top_k routed experts per token
+    moe_inter_dim: int = 32  # hidden width of one expert
+    score_func: str = "softmax"
+    route_scale: float = 1.0
+    balance: str = "none"
+    gamma: float = 0.001  # bias update speed, V3 §2.1.2
+    aux_alpha: float = 0.01  # auxiliary loss weight (V2 alpha_1 = 0.003)
+
+    def __post_init__(self) -> None:
+        for name in ("d_model", "n_routed_experts", "moe_inter_dim"):
+            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
+                raise ValueError(f"{name} must be an int >= 1, got {getattr(self, name)!r}")
+        if not isinstance(self.n_shared_experts, int) or self.n_shared_experts < 0:
+            raise ValueError(f"n_shared_experts must be an int >= 0, got {self.n_shared_experts!r}")
+        k, n = self.n_activated_experts, self.n_routed_experts
+        if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= n:
+            raise ValueError(f"n_activated_experts (top_k) must be an int in [1, {n}], got {k!r}")
+        if self.score_func not in SCORE_FUNCS:
+            raise ValueError(f"score_func must be one of {SCORE_FUNCS}, got {self.score_func!r}")
+        if self.balance not in BALANCE_MODES:
+            raise ValueError(f"balance must be one of {BALANCE_MODES}, got {self.balance!r}")
+        if not self.gamma >= 0:
+            raise ValueError(f"gamma must be >= 0, got {self.gamma!r}")
+        if not self.aux_alpha >= 0:
+            raise ValueError(f"aux_alpha must be >= 0, got {self.aux_alpha!r}")
+        if not self.route_scale > 0:
+            raise ValueError(f"route_scale must be > 0, got {self.route_scale!r}")
+
+    def param_counts(self) -> dict[str, int]:
+        """Total and per-token activated parameters of the layer (gate included)."""
+        expert = 3 * self.d_model * self.moe_inter_dim  # w1, w2, w3
+        gate = self.d_model * self.n_routed_experts
+        shared = self.n_shared_experts * expert
+        return {
+            "total": gate + shared + self.n_routed_experts * expert,
+            "activated": gate + shared + self.n_activated_experts * expert,
+        }
+
+    def to_dict(self) -> dict:
+        """Plain dict (for checkpoints and JSON)."""
+        return asdict(self)
+
+
+class Routing(NamedTuple):
+    """Routing decisions of one forward call (detached, on CPU)."""
+
+    indices: torch.Tensor  # (tokens, top_k)
+    weights: torch.Tensor  # (tokens, top_k)
+    load: torch.Tensor  # (n_routed_experts,) token-slots per expert
+
+
+class MoE(nn.Module):
+    """DeepSeekMoE feed-forward layer: shared experts + top-k routed experts.
+
+    ``y = shared(x) + sum_{i in topk} g_i * expert_i(x)`` (V3 eq. 12). Routed
+    experts are stored stacked (``w1``, ``w2``, ``w3``) so :func:`dispatch_grouped`
+    can run one matmul per expert. After each call ``last_routing`` holds the
+    indices, weights and per-expert load; in training, ``aux_loss`` holds the
+    balance loss (``balance="aux_loss"``) and the load is accumulated for
+    :meth:`update_bias` (``balance="bias"``).
+    """
+
+    def __init__(self, config: MoEConfig):
+        super().__init__()
+        self.config = c = config
+        self.gate = nn.Linear(c.d_model, c.n_routed_experts, bias=False)
+        bound_in, bound_mid = 1 / math.sqrt(c.d_model), 1 / math.sqrt(c.moe_inter_dim)
+        shape_in = (c.n_routed_experts, c.d_model, c.moe_inter_dim)
+        self.w1 = nn.Parameter(torch.empty(shape_in).uniform_(-bound_in, bound_in))
+        self.w3 = nn.Parameter(torch.empty(shape_in).uniform_(-bound_in, bound_in))
+        self.w2 = nn.Parameter(
+            torch.empty(c.n_routed_experts, c.moe_inter_dim, c.d_model).uniform_(-bound_mid, bound_mid)
+        )
+        self.shared = None
+        if c.n_shared_experts:
+            inter = c.n_shared_experts * c.moe_inter_dim  # shared experts fused, as in V3
+            self.shared = nn.ModuleDict({
+                "w1": nn.Linear(c.d_model, inter, bias=False),
+                "w2": nn.Linear(inter, c.d_model, bias=False),
+                "w3": nn.Linear(c.d_model, inter, bias=False),
+            })
+        self.register_buffer("expert_bias", torch.zeros(c.n_routed_experts))
+        self.register_buffer("_load_since_update", torch.zeros(c.n_routed_experts))
+        self.last_routing: Routing | None = None
+        self.aux_loss = torch.zeros(())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Apply the layer to (..., d_model) inputs."""
+        c = self.config
+        if x.shape[-1] != c.d_model:
+            raise ValueError(f"x must end in d_model={c.d_model}, got shape {tuple(x.shape)}")
+        shape = x.shape
+        x = x.reshape(-1, c.d_model)  # (tokens, d_model)
+        logits = self.gate(x)  # (tokens, n_routed_experts)
+        weights, indices = route(
+            logits,
+            c.n_activated_experts,
+            score_func=c.score_func,
+            bias=self.expert_bias if c.balance == "bias" else None,
+            route_scale=c.route_scale,
+        )
+        y = dispatch_grouped(x, weights, indices, self.w1, self.w2, self.w3)
+        if self.shared is not None:
+            s = self.shared
+            y = y + s["w2"](F.silu(s["w1"](x)) * s["w3"](x))
+        load = expert_load(indices, c.n_routed_experts)
+        self.last_routing = Routing(indices.detach().cpu(), weights.detach().cpu(), load.cpu())
+        if self.training and c.balance == "bias":
+            self._load_since_update += load.float()
+        if c.balance == "aux_loss":
+            probs = _scores(logits, c.score_func)
+            if c.score_func == "sigmoid":
+                probs = probs / probs.sum(dim=-1, keepdim=True)  # normalise, as V3's eq. 19
+            self.aux_loss = load_balance_loss(probs, indices, c.aux_alpha)
+        return y.reshape(shape)
+
+    @torch.no_grad()
+    def update_bias(self) -> None:
+        """Apply :func:`update_bias` with the load seen since the last call (bias mode only)."""
+        if self.config.balance != "bias" or self._load_since_update.sum() == 0:
+            return
+        self.expert_bias.copy_(update_bias(self.expert_bias, self._load_since_update, self.config.gamma))
+        self._load_since_update.zero_()
