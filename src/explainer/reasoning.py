@@ -1,0 +1,608 @@
+"""Reasoning: a toy transformer that adds numbers, with and without thinking out loud.
+
+What it teaches: a model that writes its intermediate steps (a *chain of thought*)
+before the answer solves problems that the same model, trained on the same budget,
+gets wrong when it must answer straight away; and sampling several answers and
+voting (R1's "cons@64") recovers accuracy that single samples lose.
+
+The model is a tiny character-level decoder-only transformer in the style of
+nanoGPT (Karpathy, ``karpathy/nanoGPT`` ``model.py``): learned absolute position
+embeddings, pre-LayerNorm blocks, causal self-attention, GELU MLP, tied input and
+output embeddings. Decoding is batched with a key/value cache.
+
+The task is multi-digit addition, in two formats with the same model size and
+training budget (both operands are zero-padded to ``max_digits`` columns, like a
+schoolchild lining up the columns before adding):
+
+* ``"direct"`` (answer only)::
+
+      00123+00456=000579.
+
+* ``"cot"`` (a scratchpad of per-column sums, least-significant column first,
+  each step ``a+b+carry_in=two-digit sum``, then ``>`` and the answer)::
+
+      00123+00456=3+6+0=09;2+5+0=07;1+4+0=05;0+0+0=00;0+0+0=00>000579.
+
+The scratchpad is the "reasoning format" idea of Nye et al. 2021 ("Show your work:
+scratchpads for intermediate computation", arXiv 2112.00114) and of Lee et al. 2023
+("Teaching arithmetic to small transformers", arXiv 2307.03381). ``pass_at_k`` is
+the unbiased estimator of Chen et al. 2021 (Codex, arXiv 2107.03374);
+``majority_vote`` is the consensus (cons@k) metric of the DeepSeek-R1 paper
+(arXiv 2501.12948, Table 2).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+__all__ = [
+    "FORMATS",
+    "MAX_DIGITS",
+    "VOCAB",
+    "Reasoner",
+    "ReasonerConfig",
+    "TrainResult",
+    "accuracy",
+    "count_carries",
+    "decode",
+    "encode",
+    "format_example",
+    "load_pretrained",
+    "majority_vote",
+    "make_problems",
+    "parse_answer",
+    "pass_at_k",
+    "train",
+]
+
+FORMATS = ("direct", "cot")
+MAX_DIGITS = 5  # the operand width the shipped models were trained on
+VOCAB = "0123456789+=;>."  # character-level: digits, operators, step separator, answer marker, end
+_STOI = {ch: i for i, ch in enumerate(VOCAB)}
+_END = _STOI["."]
+_PROBLEM_RE = re.compile(r"^(\d+)\+(\d+)$")
+_WEIGHTS = {"direct": "reasoner_direct.pt", "cot": "reasoner_cot.pt"}
+
+
+# --------------------------------------------------------------------------- text
+
+
+def encode(text: str) -> list[int]:
+    """Token ids of ``text`` (one per character of :data:`VOCAB`).
+
+    Raises:
+        ValueError: ``text`` has a character outside :data:`VOCAB`.
+    """
+    bad = sorted(set(text) - set(VOCAB))
+    if bad:
+        raise ValueError(f"text has characters outside the vocabulary {VOCAB!r}: {bad}")
+    return [_STOI[ch] for ch in text]
+
+
+def decode(ids: Sequence[int]) -> str:
+    """Text of token ``ids`` (inverse of :func:`encode`)."""
+    return "".join(VOCAB[int(i)] for i in ids)
+
+
+def _check_fmt(fmt: str) -> None:
+    if fmt not in FORMATS:
+        raise ValueError(f"fmt must be one of {FORMATS}, got {fmt!r}")
+
+
+def _parse_problem(problem: str, max_digits: int) -> tuple[int, int]:
+    """Operands of ``"a+b"``, checking the form and the width."""
+    m = _PROBLEM_RE.match(problem) if isinstance(problem, str) else None
+    if m is None:
+        raise ValueError(f"problem must look like '123+456' (digits, '+', digits), got {problem!r}")
+    if max(len(m.group(1)), len(m.group(2))) > max_digits:
+        raise ValueError(
+            f"problem {problem!r}: operands must have 1 to {max_digits} digits (the trained range)"
+        )
+    return int(m.group(1)), int(m.group(2))
+
+
+def _prompt(a: int, b: int, max_digits: int) -> str:
+    return f"{a:0{max_digits}d}+{b:0{max_digits}d}="
+
+
+def _completion(a: int, b: int, fmt: str, max_digits: int) -> str:
+    answer = f"{a + b:0{max_digits + 1}d}."
+    if fmt == "direct":
+        return answer
+    steps, carry = [], 0
+    for i in range(max_digits):  # column i, least-significant first
+        da, db = (a // 10**i) % 10, (b // 10**i) % 10
+        s = da + db + carry
+        steps.append(f"{da}+{db}+{carry}={s:02d}")
+        carry = s // 10
+    return ";".join(steps) + ">" + answer
+
+
+def format_example(problem: str, fmt: str, *, max_digits: int = MAX_DIGITS) -> str:
+    """The full training text for ``problem``: padded prompt, then the target completion.
+
+    Args:
+        problem: ``"a+b"`` with operands of 1 to ``max_digits`` digits.
+        fmt: ``"direct"`` (answer only) or ``"cot"`` (scratchpad, then answer).
+        max_digits: operand width the prompt is padded to.
+
+    Returns:
+        Text such as ``"00123+00456=000579."`` (direct).
+    """
+    _check_fmt(fmt)
+    a, b = _parse_problem(problem, max_digits)
+    return _prompt(a, b, max_digits) + _completion(a, b, fmt, max_digits)
+
+
+def parse_answer(text: str, fmt: str) -> int | None:
+    """The integer answer in a generated ``text``, or ``None`` if it cannot be parsed.
+
+    ``text`` is what :meth:`Reasoner.generate` returns (prompt included). Direct: the
+    digits between ``=`` and the end mark ``.``. CoT: the digits between ``>`` and ``.``.
+    """
+    _check_fmt(fmt)
+    head, sep, body = text.partition("=")  # skip the prompt
+    if not sep:
+        return None
+    if fmt == "cot":
+        _, sep, body = body.partition(">")
+        if not sep:
+            return None
+    answer, end, _ = body.partition(".")
+    if not end or not answer.isdigit():
+        return None
+    return int(answer)
+
+
+def make_problems(n: int, *, digits: int, seed: int) -> list[str]:
+    """``n`` random addition problems whose operands both have exactly ``digits`` digits.
+
+    Args:
+        n: number of problems (>= 0).
+        digits: operand width, 1 to :data:`MAX_DIGITS`.
+        seed: seed of the random generator (same seed, same problems).
+
+    Returns:
+        Problem strings such as ``"123+456"``.
+    """
+    if not isinstance(n, int) or n < 0:
+        raise ValueError(f"n must be an integer >= 0, got {n!r}")
+    if not isinstance(digits, int) or not 1 <= digits <= MAX_DIGITS:
+        raise ValueError(f"digits must be an integer from 1 to {MAX_DIGITS}, got {digits!r}")
+    g = torch.Generator().manual_seed(seed)
+    lo = 0 if digits == 1 else 10 ** (digits - 1)
+    ops = torch.randint(lo, 10**digits, (n, 2), generator=g).tolist()
+    return [f"{a}+{b}" for a, b in ops]
+
+
+def count_carries(problem: str) -> int:
+    """Number of columns that produce a carry when adding ``problem`` by hand."""
+    a, b = _parse_problem(problem, max_digits=10**6)
+    carries = carry = 0
+    while a or b or carry:
+        carry = int(a % 10 + b % 10 + carry >= 10)
+        carries += carry
+        a, b = a // 10, b // 10
+    return carries
+
+
+# ------------------------------------------------------------------------ metrics
+
+
+def pass_at_k(n: int, c: int, k: int) -> float:
+    """Unbiased pass@k: chance that at least one of ``k`` of ``n`` samples is correct.
+
+    Chen et al. 2021, eq. 1: ``1 - C(n - c, k) / C(n, k)`` with ``c`` correct samples.
+
+    Raises:
+        ValueError: unless ``0 <= c <= n`` and ``1 <= k <= n``.
+    """
+    if not (isinstance(n, int) and isinstance(c, int) and isinstance(k, int)):
+        raise ValueError(f"n, c, k must be integers, got {n!r}, {c!r}, {k!r}")
+    if not 0 <= c <= n:
+        raise ValueError(f"c must be in 0..n={n}, got {c}")
+    if not 1 <= k <= n:
+        raise ValueError(f"k must be in 1..n={n}, got {k}")
+    if n - c < k:
+        return 1.0
+    return 1.0 - math.comb(n - c, k) / math.comb(n, k)
+
+
+def majority_vote(answers: Sequence[int | None]) -> int | None:
+    """The most common parsed answer (cons@k); ``None`` answers do not vote.
+
+    Ties go to the answer that appeared first; no parsable answer gives ``None``.
+    """
+    counts = Counter(a for a in answers if a is not None)
+    if not counts:
+        return None
+    return counts.most_common(1)[0][0]  # most_common keeps first-seen order among ties
+
+
+# -------------------------------------------------------------------------- model
+
+
+@dataclass
+class ReasonerConfig:
+    """Size and task of a :class:`Reasoner` (small defaults that train on a laptop CPU)."""
+
+    fmt: str = "cot"  # "direct" (answer only) or "cot" (scratchpad, then answer)
+    max_digits: int = MAX_DIGITS  # operand width the prompt is padded to
+    n_layer: int = 2
+    n_head: int = 4
+    n_embd: int = 64
+
+    def __post_init__(self) -> None:
+        _check_fmt(self.fmt)
+        if self.n_embd % self.n_head:
+            raise ValueError(f"n_embd ({self.n_embd}) must be a multiple of n_head ({self.n_head})")
+
+    @property
+    def prompt_len(self) -> int:
+        """Characters in a padded prompt ``"00123+00456="``."""
+        return 2 * self.max_digits + 2
+
+    @property
+    def completion_len(self) -> int:
+        """Characters the model writes after the prompt (end mark included)."""
+        return len(_completion(0, 0, self.fmt, self.max_digits))
+
+    @property
+    def block_size(self) -> int:
+        """Longest input the model reads (whole example minus its last character)."""
+        return self.prompt_len + self.completion_len - 1
+
+
+class _SelfAttention(nn.Module):
+    """Causal multi-head self-attention with an optional key/value cache."""
+
+    def __init__(self, cfg: ReasonerConfig):
+        super().__init__()
+        self.n_head = cfg.n_head
+        self.c_attn = nn.Linear(cfg.n_embd, 3 * cfg.n_embd)
+        self.c_proj = nn.Linear(cfg.n_embd, cfg.n_embd)
+
+    def forward(self, x: torch.Tensor, cache: list | None = None) -> torch.Tensor:
+        B, T, C = x.shape
+        q, k, v = self.c_attn(x).split(C, dim=2)
+        # (B, T, C) -> (B, n_head, T, head_dim)
+        q, k, v = (t.view(B, T, self.n_head, C // self.n_head).transpose(1, 2) for t in (q, k, v))
+        if cache is not None:
+            if cache:  # append to the keys/values of earlier positions
+                k, v = torch.cat([cache[0], k], dim=2), torch.cat([cache[1], v], dim=2)
+            cache[:] = [k, v]
+        # a single new query attends to every cached position; a block is causal
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=T > 1)
+        y = y.transpose(1, 2).contiguous().view(B, T, C)  # (B, T, C)
+        return self.c_proj(y)
+
+
+class _Block(nn.Module):
+    """Pre-LayerNorm transformer block: attention, then a GELU MLP."""
+
+    def __init__(self, cfg: ReasonerConfig):
+        super().__init__()
+        self.ln_1 = nn.LayerNorm(cfg.n_embd)
+        self.attn = _SelfAttention(cfg)
+        self.ln_2 = nn.LayerNorm(cfg.n_embd)
+        self.mlp = nn.Sequential(
+            nn.Linear(cfg.n_embd, 4 * cfg.n_embd), nn.GELU(), nn.Linear(4 * cfg.n_embd, cfg.n_embd)
+        )
+
+    def forward(self, x: torch.Tensor, cache: list | None = None) -> torch.Tensor:
+        x = x + self.attn(self.ln_1(x), cache)
+        return x + self.mlp(self.ln_2(x))
+
+
+class _GPT(nn.Module):
+    """nanoGPT-style decoder-only transformer over :data:`VOCAB`."""
+
+    def __init__(self, cfg: ReasonerConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.wte = nn.Embedding(len(VOCAB), cfg.n_embd)
+        self.wpe = nn.Embedding(cfg.block_size, cfg.n_embd)
+        self.blocks = nn.ModuleList(_Block(cfg) for _ in range(cfg.n_layer))
+        self.ln_f = nn.LayerNorm(cfg.n_embd)
+        self.apply(self._init_weights)
+
+    @staticmethod
+    def _init_weights(module: nn.Module) -> None:
+        if isinstance(module, (nn.Linear, nn.Embedding)):
+            nn.init.normal_(module.weight, mean=0.0, std=0.02)
+        if isinstance(module, nn.Linear) and module.bias is not None:
+            nn.init.zeros_(module.bias)
+
+    def forward(self, idx: torch.Tensor, start: int = 0, caches: list | None = None) -> torch.Tensor:
+        """Logits ``(B, T, vocab)`` for tokens ``idx`` ``(B, T)`` at positions ``start..``."""
+        T = idx.shape[1]
+        pos = torch.arange(start, start + T, device=idx.device)
+        x = self.wte(idx) + self.wpe(pos)  # (B, T, n_embd)
+        for i, block in enumerate(self.blocks):
+            x = block(x, None if caches is None else caches[i])
+        return self.ln_f(x) @ self.wte.weight.T  # tied output head: (B, T, vocab)
+
+
+# ------------------------------------------------------------------------ reasoner
+
+
+class Reasoner:
+    """A trained toy model plus the code to ask it addition problems.
+
+    Args:
+        model: the transformer (see :func:`load_pretrained`, :func:`train`).
+        device: where to run it (``"cpu"`` by default, ``"cuda"`` when asked).
+    """
+
+    def __init__(self, model: _GPT, *, device: str | torch.device = "cpu"):
+        self.device = torch.device(device)
+        self.model = model.to(self.device).eval()
+        self.config = model.cfg
+
+    @property
+    def fmt(self) -> str:
+        """``"direct"`` or ``"cot"``."""
+        return self.config.fmt
+
+    def __repr__(self) -> str:
+        n = sum(p.numel() for p in self.model.parameters())
+        return f"Reasoner(fmt={self.fmt!r}, params={n:,}, {self.config})"
+
+    def _check(self, problems: Sequence[str], temperature: float, samples: int) -> list[str]:
+        if isinstance(problems, str):
+            problems = [problems]
+        if not isinstance(temperature, (int, float)) or not temperature >= 0:
+            raise ValueError(f"temperature must be a number >= 0, got {temperature!r}")
+        if not isinstance(samples, int) or samples < 1:
+            raise ValueError(f"samples must be an integer >= 1, got {samples!r}")
+        for p in problems:
+            _parse_problem(p, self.config.max_digits)
+        return list(problems)
+
+    @torch.no_grad()
+    def _decode_rows(
+        self, prompts: torch.Tensor, temperature: float, gen: torch.Generator | None
+    ) -> torch.Tensor:
+        """Completion token ids ``(B, completion_len)`` for prompt ids ``(B, prompt_len)``."""
+        caches: list[list] = [[] for _ in self.model.blocks]
+        logits = self.model(prompts, 0, caches)[:, -1]  # (B, vocab)
+        out = []
+        pos = prompts.shape[1]
+        done = torch.zeros(prompts.shape[0], dtype=torch.bool, device=prompts.device)
+        for step in range(self.config.completion_len):
+            if temperature == 0:
+                nxt = logits.argmax(-1)
+            else:
+                probs = F.softmax(logits.float() / temperature, dim=-1)
+                nxt = torch.multinomial(probs.cpu(), 1, generator=gen).squeeze(1).to(probs.device)
+            nxt = torch.where(done, torch.full_like(nxt, _END), nxt)  # pad finished rows with '.'
+            out.append(nxt)
+            done |= nxt == _END
+            if bool(done.all()) or step == self.config.completion_len - 1:
+                break
+            logits = self.model(nxt[:, None], pos, caches)[:, -1]
+            pos += 1
+        return torch.stack(out, dim=1)  # (B, steps)
+
+    def generate(
+        self,
+        problems: Sequence[str],
+        *,
+        temperature: float = 0.0,
+        samples: int = 1,
+        seed: int | None = None,
+        batch_size: int = 4096,
+    ) -> list[list[str]]:
+        """Raw generated text, reasoning trace included, ``samples`` per problem.
+
+        Args:
+            problems: strings ``"a+b"`` with operands of 1 to ``config.max_digits`` digits.
+            temperature: 0 for greedy decoding; > 0 samples from softmax(logits / temperature).
+            samples: completions per problem (>= 1).
+            seed: seed for sampling (same seed, same text); ``None`` for fresh randomness.
+            batch_size: rows decoded together (memory vs speed).
+
+        Returns:
+            For each problem, a list of ``samples`` texts: the padded prompt, then what
+            the model wrote up to and including its end mark ``.``.
+        """
+        problems = self._check(problems, temperature, samples)
+        cfg = self.config
+        prompts = [_prompt(*_parse_problem(p, cfg.max_digits), cfg.max_digits) for p in problems]
+        rows = [encode(p) for p in prompts for _ in range(samples)]  # problem-major
+        gen = None
+        if temperature > 0:
+            gen = torch.Generator()
+            gen.manual_seed(seed) if seed is not None else gen.seed()
+        texts: list[str] = []
+        for i in range(0, len(rows), batch_size):
+            idx = torch.tensor(rows[i : i + batch_size], dtype=torch.long, device=self.device)
+            comp = self._decode_rows(idx, float(temperature), gen).tolist()
+            for prompt_ids, c in zip(rows[i : i + batch_size], comp):
+                text = decode(c)
+                end = text.find(".")
+                texts.append(decode(prompt_ids) + (text[: end + 1] if end >= 0 else text))
+        return [texts[j * samples : (j + 1) * samples] for j in range(len(problems))]
+
+    def solve(
+        self,
+        problems: Sequence[str],
+        *,
+        temperature: float = 0.0,
+        samples: int = 1,
+        seed: int | None = None,
+    ) -> list[list[int | None]]:
+        """Parsed integer answers, ``samples`` per problem (``None`` where unparsable).
+
+        Args:
+            problems: strings ``"a+b"`` with operands of 1 to ``config.max_digits`` digits.
+            temperature: 0 for greedy decoding; > 0 to sample.
+            samples: answers per problem (>= 1).
+            seed: seed for sampling (same seed, same answers).
+
+        Returns:
+            A list (one per problem) of lists of ``samples`` answers.
+        """
+        texts = self.generate(problems, temperature=temperature, samples=samples, seed=seed)
+        return [[parse_answer(t, self.fmt) for t in row] for row in texts]
+
+    def save(self, path: str | Path) -> None:
+        """Save config + fp16 weights in one small file (what :func:`load_pretrained` reads)."""
+        state = {k: v.detach().to("cpu", torch.float16) for k, v in self.model.state_dict().items()}
+        torch.save({"config": asdict(self.config), "state_dict": state}, path)
+
+    @classmethod
+    def load(cls, path: str | Path, *, device: str | torch.device = "cpu") -> Reasoner:
+        """Load a file written by :meth:`save`."""
+        blob = torch.load(path, map_location="cpu", weights_only=True)
+        model = _GPT(ReasonerConfig(**blob["config"]))
+        model.load_state_dict({k: v.float() for k, v in blob["state_dict"].items()})
+        return cls(model, device=device)
+
+
+def load_pretrained(fmt: str, *, device: str | torch.device = "cpu") -> Reasoner:
+    """The shipped model for ``fmt`` (``"direct"`` or ``"cot"``) from ``data/weights/``.
+
+    No network; takes milliseconds. How the weights were trained: ``data/README.md``.
+    """
+    _check_fmt(fmt)
+    from explainer.data import data_path
+
+    return Reasoner.load(data_path("weights", _WEIGHTS[fmt]), device=device)
+
+
+def accuracy(
+    reasoner: Reasoner, problems: Sequence[str], *, temperature: float = 0.0, seed: int | None = None
+) -> float:
+    """Fraction of ``problems`` whose (single) answer is exactly right."""
+    answers = reasoner.solve(problems, temperature=temperature, seed=seed)
+    truth = [sum(_parse_problem(p, reasoner.config.max_digits)) for p in problems]
+    return sum(a[0] == t for a, t in zip(answers, truth)) / max(len(problems), 1)
+
+
+# ------------------------------------------------------------------------ training
+
+
+@dataclass
+class TrainResult:
+    """What :func:`train` returns: the model and its learning curve."""
+
+    reasoner: Reasoner
+    steps: int
+    seconds: float
+    losses: list[float]  # mean training loss per logged interval
+    logged_steps: list[int]
+
+
+def _random_operands(n: int, max_digits: int, g: torch.Generator) -> torch.Tensor:
+    """(n, 2) operands: half uniform over 0..10^D-1, half with a random digit count."""
+    width = torch.randint(1, max_digits + 1, (n, 2), generator=g)  # (n, 2) digit counts
+    uniform_width = torch.rand(n, 1, generator=g) < 0.5
+    width = torch.where(uniform_width, torch.full_like(width, max_digits), width)
+    hi = 10**width
+    return (torch.rand(n, 2, generator=g) * hi).long().clamp(max=hi - 1)
+
+
+def _batch(
+    fmt: str, max_digits: int, n: int, g: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Inputs ``(n, T)`` and targets ``(n, T)``; prompt positions in targets are -1 (ignored)."""
+    ops = _random_operands(n, max_digits, g).tolist()
+    rows = [encode(_prompt(a, b, max_digits) + _completion(a, b, fmt, max_digits)) for a, b in ops]
+    data = torch.tensor(rows, dtype=torch.long)  # (n, T + 1)
+    x, y = data[:, :-1], data[:, 1:].clone()
+    y[:, : 2 * max_digits + 1] = -1  # learn only the completion (after '=')
+    return x, y
+
+
+def train(
+    fmt: str,
+    *,
+    seconds: float | None = None,
+    steps: int | None = None,
+    seed: int = 0,
+    config: ReasonerConfig | None = None,
+    batch_size: int = 128,
+    lr: float = 3e-3,
+    device: str | torch.device = "cpu",
+    log_every: int = 50,
+    callback: Callable[[int, float, Reasoner], Any] | None = None,
+) -> TrainResult:
+    """Train a fresh model from scratch on freshly generated problems.
+
+    The learning rate warms up for 5% of the run, then decays as a cosine to 10%.
+    With ``steps`` the run is deterministic for a given ``seed``; with only
+    ``seconds`` the schedule follows the wall clock (so it depends on the machine).
+
+    Args:
+        fmt: ``"direct"`` or ``"cot"``.
+        seconds: wall-clock budget; training stops when it is spent.
+        steps: optimizer steps (at least one of ``steps``/``seconds`` is needed).
+        seed: seed for the initial weights and the training problems.
+        config: model size (default :class:`ReasonerConfig` with ``fmt``).
+        batch_size: problems per step.
+        lr: peak AdamW learning rate.
+        device: ``"cpu"`` or ``"cuda"``.
+        log_every: steps per logged loss point.
+        callback: called as ``callback(step, loss, reasoner)`` at each log point;
+            returning ``True`` stops training.
+
+    Returns:
+        A :class:`TrainResult` with the trained :class:`Reasoner` and its loss curve.
+    """
+    _check_fmt(fmt)
+    if seconds is None and steps is None:
+        raise ValueError("give seconds (> 0) or steps (>= 1), or both")
+    if seconds is not None and not seconds > 0:
+        raise ValueError(f"seconds must be > 0, got {seconds!r}")
+    if steps is not None and (not isinstance(steps, int) or steps < 1):
+        raise ValueError(f"steps must be an integer >= 1, got {steps!r}")
+    cfg = config or ReasonerConfig(fmt=fmt)
+    if cfg.fmt != fmt:
+        raise ValueError(f"config.fmt ({cfg.fmt!r}) must equal fmt ({fmt!r})")
+    torch.manual_seed(seed)
+    g = torch.Generator().manual_seed(seed)
+    model = _GPT(cfg).to(device)
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.98), weight_decay=0.01)
+    reasoner = Reasoner(model, device=device)
+    t0 = time.perf_counter()
+    losses, logged, running, step = [], [], [], 0
+    while True:
+        elapsed = time.perf_counter() - t0
+        frac = max(step / steps if steps else 0.0, elapsed / seconds if seconds else 0.0)
+        if frac >= 1.0:
+            break
+        warm = 0.05
+        scale = frac / warm if frac < warm else 0.1 + 0.45 * (1 + math.cos(math.pi * (frac - warm) / (1 - warm)))
+        for group in opt.param_groups:
+            group["lr"] = lr * max(scale, 0.01)
+        model.train()
+        x, y = _batch(fmt, cfg.max_digits, batch_size, g)
+        logits = model(x.to(device))  # (B, T, vocab)
+        loss = F.cross_entropy(logits.reshape(-1, len(VOCAB)), y.to(device).reshape(-1), ignore_index=-1)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        step += 1
+        running.append(loss.item())
+        if step % log_every == 0:
+            losses.append(sum(running) / len(running))
+            logged.append(step)
+            running = []
+            model.eval()
+            if callback is not None and callback(step, losses[-1], reasoner):
+                break
+    model.eval()
+    return TrainResult(reasoner, step, time.perf_counter() - t0, losses, logged)
