@@ -37,7 +37,8 @@ import math
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -337,6 +338,19 @@ class _GPT(nn.Module):
 # ------------------------------------------------------------------------ reasoner
 
 
+@contextmanager
+def _cpu_threads(n: int, device: torch.device) -> Iterator[None]:
+    """Run with ``n`` CPU threads (decoding this tiny model is no faster with more,
+    and one thread does not stall when other processes share the cores)."""
+    old = torch.get_num_threads()
+    if device.type == "cpu":
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old)
+
+
 class Reasoner:
     """A trained toy model plus the code to ask it addition problems.
 
@@ -428,7 +442,8 @@ class Reasoner:
         texts: list[str] = []
         for i in range(0, len(rows), batch_size):
             idx = torch.tensor(rows[i : i + batch_size], dtype=torch.long, device=self.device)
-            comp = self._decode_rows(idx, float(temperature), gen).tolist()
+            with _cpu_threads(1, self.device):
+                comp = self._decode_rows(idx, float(temperature), gen).tolist()
             for prompt_ids, c in zip(rows[i : i + batch_size], comp):
                 text = decode(c)
                 end = text.find(".")
