@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from explainer import reasoning as rs
 from explainer.reasoning import (
@@ -79,6 +81,20 @@ def test_scratchpad_arithmetic_is_right_for_every_problem(digits):
         )
         assert parse_answer(text, "cot") == a + b
         assert parse_answer(format_example(problem, "direct"), "direct") == a + b
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 10**MAX_DIGITS - 1), st.integers(0, 10**MAX_DIGITS - 1))
+def test_every_scratchpad_column_adds_up(a, b):
+    body = format_example(f"{a}+{b}", "cot").split("=", 1)[1]
+    steps, answer = body.rstrip(".").split(">")
+    total = 0
+    for i, step in enumerate(steps.split(";")):
+        lhs, s = step.split("=")
+        da, db, c = map(int, lhs.split("+"))
+        assert int(s) == da + db + c
+        total += (da + db) * 10**i
+    assert int(answer) == total == a + b
 
 
 def test_parse_answer_returns_none_for_unparsable_text():
@@ -213,6 +229,12 @@ def test_other_bad_inputs_raise_value_error():
 
 
 # ------------------------------------------------------------------------ training
+
+
+def test_train_stops_when_its_time_budget_is_spent():
+    cfg = ReasonerConfig(fmt="direct", max_digits=2, n_layer=1, n_head=2, n_embd=16)
+    result = train("direct", seconds=0.3, config=cfg, batch_size=8, log_every=1000)
+    assert result.steps >= 1 and 0.3 <= result.seconds < 5
 
 
 def test_train_runs_and_lowers_the_loss_deterministically():

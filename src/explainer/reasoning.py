@@ -325,7 +325,9 @@ class _GPT(nn.Module):
         if isinstance(module, nn.Linear) and module.bias is not None:
             nn.init.zeros_(module.bias)
 
-    def forward(self, idx: torch.Tensor, start: int = 0, caches: list | None = None) -> torch.Tensor:
+    def forward(
+        self, idx: torch.Tensor, start: int = 0, caches: list | None = None
+    ) -> torch.Tensor:
         """Logits ``(B, T, vocab)`` for tokens ``idx`` ``(B, T)`` at positions ``start..``."""
         T = idx.shape[1]
         pos = torch.arange(start, start + T, device=idx.device)
@@ -498,7 +500,11 @@ def load_pretrained(fmt: str, *, device: str | torch.device = "cpu") -> Reasoner
 
 
 def accuracy(
-    reasoner: Reasoner, problems: Sequence[str], *, temperature: float = 0.0, seed: int | None = None
+    reasoner: Reasoner,
+    problems: Sequence[str],
+    *,
+    temperature: float = 0.0,
+    seed: int | None = None,
 ) -> float:
     """Fraction of ``problems`` whose (single) answer is exactly right."""
     answers = reasoner.solve(problems, temperature=temperature, seed=seed)
@@ -598,14 +604,19 @@ def train(
         frac = max(step / steps if steps else 0.0, elapsed / seconds if seconds else 0.0)
         if frac >= 1.0:
             break
-        warm = 0.05
-        scale = frac / warm if frac < warm else 0.1 + 0.45 * (1 + math.cos(math.pi * (frac - warm) / (1 - warm)))
+        warm = 0.05  # warm-up fraction, then cosine from 1.0 down to 0.1
+        if frac < warm:
+            scale = frac / warm
+        else:
+            scale = 0.1 + 0.45 * (1 + math.cos(math.pi * (frac - warm) / (1 - warm)))
         for group in opt.param_groups:
             group["lr"] = lr * max(scale, 0.01)
         model.train()
         x, y = _batch(fmt, cfg.max_digits, batch_size, g)
         logits = model(x.to(device))  # (B, T, vocab)
-        loss = F.cross_entropy(logits.reshape(-1, len(VOCAB)), y.to(device).reshape(-1), ignore_index=-1)
+        loss = F.cross_entropy(
+            logits.reshape(-1, len(VOCAB)), y.to(device).reshape(-1), ignore_index=-1
+        )  # (B*T, vocab) vs (B*T,); prompt positions are ignored
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
