@@ -62,7 +62,7 @@ test: $(VENV)/.installed chromium
 
 # -- reading and measuring ---------------------------------------------------
 lab: $(VENV)/.installed
-	$(VENV)/bin/jupyter lab chapters/
+	$(VENV)/bin/jupyter lab $$( [ "$$(id -u)" = 0 ] && echo --allow-root ) chapters/
 
 bench: $(VENV)/.installed
 	for f in benchmarks/*.py; do echo "== $$f"; $(PY) $$f; done

@@ -7,6 +7,7 @@ import altair as alt
 import pandas as pd
 
 from explainer import charts
+from explainer.widgets import BOOK_BUILD_ENV
 
 
 def _chart():
@@ -36,14 +37,25 @@ def test_vega_debug_records_the_versions_the_template_checks():
     assert f'maybeLoadScript("vega-lite", "{alt.VEGALITE_VERSION}")' in html
 
 
-def test_renderer_bundle_carries_vegalite_for_lab_and_html_for_the_book():
-    assert alt.renderers.active == "explainer"
-    assert alt.theme.active == "explainer"
+def _bundle():
     bundle = _chart()._repr_mimebundle_()
-    bundle = bundle[0] if isinstance(bundle, tuple) else bundle
-    assert set(bundle) == {charts.VEGALITE_MIME, "text/html", "text/plain"}
+    return bundle[0] if isinstance(bundle, tuple) else bundle
+
+
+def test_live_kernels_get_the_vegalite_mime_type_only(monkeypatch):
+    monkeypatch.delenv(BOOK_BUILD_ENV, raising=False)
+    assert alt.renderers.active == "explainer" and alt.theme.active == "explainer"
+    bundle = _bundle()
+    # no text/html: JupyterLab would prefer it to its own (offline) Vega renderer
+    assert set(bundle) == {charts.VEGALITE_MIME, "text/plain"}
     assert bundle[charts.VEGALITE_MIME]["mark"]["type"] == "bar"
     assert bundle["text/plain"] == "<Altair chart: t>"
+
+
+def test_the_book_build_gets_html_drawn_by_the_sites_vega_embed(monkeypatch):
+    monkeypatch.setenv(BOOK_BUILD_ENV, "1")
+    bundle = _bundle()
+    assert set(bundle) == {"text/html", "text/plain"}
     assert '"renderer": "svg"' in bundle["text/html"]
     assert '"editor": false' in bundle["text/html"]
 

@@ -4,12 +4,11 @@
   licences) from the site's ``_static/`` and loads them on every page, after a
   tiny script that records their versions in ``VEGA_DEBUG`` so Altair's HTML
   never reaches for a CDN (see :mod:`explainer.charts`).
-* Tells MyST-NB to skip the Vega-Lite mime part of chart outputs (the HTML
-  part is what the static page shows).
 * Drops sphinx-thebe's scripts (loaded twice by Jupyter Book 1, and unused).
 * Marks the build for the notebook kernels it starts
-  (``EXPLAINER_BOOK_BUILD=1``), so :func:`explainer.widgets.live_or_static`
-  publishes static charts instead of ipywidgets and progress bars stay quiet.
+  (``EXPLAINER_BOOK_BUILD=1``), so charts are rendered as HTML,
+  :func:`explainer.widgets.live_or_static` publishes static charts instead of
+  ipywidgets, and progress bars stay quiet.
 """
 
 from __future__ import annotations
@@ -17,27 +16,10 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from explainer.charts import STATIC_DIR, VEGALITE_MIME, VENDORED_JS, vega_debug_js
+from explainer.charts import STATIC_DIR, VENDORED_JS, vega_debug_js
 from explainer.widgets import BOOK_BUILD_ENV
 
-__all__ = ["VegaLiteMime", "setup"]
-
-
-class VegaLiteMime:
-    """MyST-NB mime plugin (entry point in pyproject.toml) for Altair's Vega-Lite output.
-
-    Chart outputs carry the Vega-Lite mime type for JupyterLab *and* the
-    ``text/html`` that the static book shows (see :mod:`explainer.charts`).
-    MyST-NB knows no Vega-Lite renderer and would warn (failing the ``-W``
-    build); this plugin renders that part of the bundle to nothing instead.
-    """
-
-    mime_priority_overrides = ()
-
-    @staticmethod
-    def handle_mime(renderer: Any, data: Any, inline: bool) -> list | None:
-        """Render the Vega-Lite part of a chart bundle as nothing; leave the rest."""
-        return [] if data.mime_type == VEGALITE_MIME else None
+__all__ = ["setup"]
 
 
 def _add_static(app: Any, config: Any) -> None:

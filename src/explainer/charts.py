@@ -3,9 +3,9 @@
 What this module does, once, on import:
 
 * registers and enables the book's chart theme (``"explainer"``);
-* registers and enables a renderer whose output bundle carries both the
-  Vega-Lite mime type (JupyterLab draws it natively) and a ``text/html``
-  fallback (what MyST-NB publishes in the static book);
+* registers and enables a renderer that gives JupyterLab the Vega-Lite mime
+  type (drawn natively, offline) and gives the book build ``text/html`` (what
+  MyST-NB publishes in the static page);
 * keeps that HTML free of CDN loads in the book: the site serves the vendored
   vega / vega-lite / vega-embed bundles from ``_static/`` (see
   :mod:`explainer.book`) and sets the global ``VEGA_DEBUG`` to the versions
@@ -27,6 +27,8 @@ from typing import Any
 import altair as alt
 from altair.utils.html import spec_to_html
 
+from explainer.widgets import in_book_build
+
 __all__ = [
     "PALETTE",
     "STATIC_DIR",
@@ -46,7 +48,11 @@ VEGA_VERSIONS = {
     "vegalite_version": alt.VEGALITE_VERSION,
     "vegaembed_version": alt.VEGAEMBED_VERSION,
 }
-VEGALITE_MIME = f"application/vnd.vegalite.v{alt.VEGALITE_VERSION.split('.')[0]}+json"
+# JupyterLab 4 renders Vega-Lite natively (offline) only up to the v5 mime type,
+# with the Vega 5 / Vega-Lite 5 it bundles; Altair 6 writes v6 specs, which that
+# renderer draws (tests/test_lab.py checks the chapters' charts do). Altair's own
+# default would be text/html loading vega from a CDN.
+VEGALITE_MIME = "application/vnd.vegalite.v5+json"
 
 # colour-blind-safe (Okabe-Ito), in the order series are assigned
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
@@ -82,15 +88,19 @@ def chart_html(spec: dict[str, Any]) -> str:
 
 
 def _renderer(spec: dict[str, Any], **_metadata: Any) -> dict[str, Any]:
-    """Altair renderer: Vega-Lite mime for JupyterLab + HTML for the static book."""
+    """Altair renderer: HTML in the book build, the Vega-Lite mime type elsewhere.
+
+    JupyterLab would prefer a ``text/html`` part over its own Vega renderer, and
+    that HTML loads vega from a CDN outside the book; so live kernels get only
+    the Vega-Lite mime type JupyterLab draws itself, and only the book gets HTML.
+    """
     title = spec.get("title")
     if isinstance(title, dict):
         title = title.get("text")
-    return {
-        VEGALITE_MIME: spec,
-        "text/html": chart_html(spec),
-        "text/plain": f"<Altair chart{': ' + str(title) if title else ''}>",
-    }
+    text = f"<Altair chart{': ' + str(title) if title else ''}>"
+    if in_book_build():
+        return {"text/html": chart_html(spec), "text/plain": text}
+    return {VEGALITE_MIME: spec, "text/plain": text}
 
 
 def _theme() -> dict[str, Any]:
