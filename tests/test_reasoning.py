@@ -168,6 +168,12 @@ def test_shipped_models_have_the_same_size_except_the_position_table(cot, direct
     assert sum(p.numel() for p in cot.model.parameters()) == 105_088
 
 
+def test_shipped_models_record_the_same_training_budget(cot, direct):
+    for fmt, m in (("cot", cot), ("direct", direct)):
+        assert {k: m.meta[k] for k in ("fmt", "steps", "batch_size", "seed")} == {
+            "fmt": fmt, "steps": 600, "batch_size": 128, "seed": 0}
+
+
 def test_generate_returns_the_trace_that_solve_parses(cot):
     texts = cot.generate(["123+456", "99999+1"])
     assert texts[0][0] == format_example("123+456", "cot")

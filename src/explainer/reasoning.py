@@ -365,6 +365,7 @@ class Reasoner:
         self.device = torch.device(device)
         self.model = model.to(self.device).eval()
         self.config = model.cfg
+        self.meta: dict[str, Any] = {}  # how it was trained (saved with the weights)
 
     @property
     def fmt(self) -> str:
@@ -477,7 +478,7 @@ class Reasoner:
     def save(self, path: str | Path) -> None:
         """Save config + fp16 weights in one small file (what :func:`load_pretrained` reads)."""
         state = {k: v.detach().to("cpu", torch.float16) for k, v in self.model.state_dict().items()}
-        torch.save({"config": asdict(self.config), "state_dict": state}, path)
+        torch.save({"config": asdict(self.config), "meta": self.meta, "state_dict": state}, path)
 
     @classmethod
     def load(cls, path: str | Path, *, device: str | torch.device = "cpu") -> Reasoner:
@@ -485,7 +486,9 @@ class Reasoner:
         blob = torch.load(path, map_location="cpu", weights_only=True)
         model = _GPT(ReasonerConfig(**blob["config"]))
         model.load_state_dict({k: v.float() for k, v in blob["state_dict"].items()})
-        return cls(model, device=device)
+        reasoner = cls(model, device=device)
+        reasoner.meta = dict(blob.get("meta", {}))
+        return reasoner
 
 
 def load_pretrained(fmt: str, *, device: str | torch.device = "cpu") -> Reasoner:
@@ -631,4 +634,7 @@ def train(
             if callback is not None and callback(step, losses[-1], reasoner):
                 break
     model.eval()
-    return TrainResult(reasoner, step, time.perf_counter() - t0, losses, logged)
+    seconds_spent = time.perf_counter() - t0
+    reasoner.meta = {"fmt": fmt, "steps": step, "batch_size": batch_size, "lr": lr, "seed": seed,
+                     "train_seconds": round(seconds_spent, 1)}
+    return TrainResult(reasoner, step, seconds_spent, losses, logged)
