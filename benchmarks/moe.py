@@ -113,16 +113,19 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
              "dense_params": dense_params, "repeats": a.repeats, "where": where,
              "source_id": "book"} for k, t in med.items()]
     df = pd.DataFrame(rows)
-    print(f"MoE layer forward, {a.tokens} tokens, d_model {d}: {E} routed experts (top-{a.top_k}) + "
+    print(f"MoE layer forward, {a.tokens} tokens, d_model {d}: {E} routed experts "
+          f"(top-{a.top_k}) + "
           f"{a.n_shared_experts} shared, expert width {h}; dense FFN width {hd}; {where}; "
           f"median of {a.repeats}; routing imbalance {imbalance(load):.2f}")
     print(f"MoE params: total {counts['total']:,}, activated {counts['activated']:,}; "
           f"dense {dense_params:,}")
     for r in rows:
-        print(f"  {r['implementation']:42s} {r['median_ms']:9.2f} ms   x{r['ratio_to_dense']:.3f} of dense")
+        print(f"  {r['implementation']:42s} {r['median_ms']:9.2f} ms   "
+              f"x{r['ratio_to_dense']:.3f} of dense")
     g = med["grouped dispatch (sorted by expert)"]
     print(f"ideal MoE/dense ratio (activated/total params): {ideal:.3f}; grouped measured: "
-          f"{g / t_dense:.3f}; grouped is {med['naive loop (every expert on every token)'] / g:.1f}x "
+          f"{g / t_dense:.3f}; grouped is "
+          f"{med['naive loop (every expert on every token)'] / g:.1f}x "
           f"faster than the naive loop; grouped / gather-loop time: "
           f"{g / med['gather loop (DeepSeek-V3 model.py style)']:.2f}")
     if not a.no_write:

@@ -17,7 +17,6 @@ import argparse
 import math
 import sys
 
-import numpy as np
 import pandas as pd
 import torch
 
@@ -99,7 +98,8 @@ def main(argv: list[str] | None = None) -> None:
     cols = ["run", "step", "loss", "aux_loss", "imbalance"]
     pd.concat(logs)[cols].assign(source_id="book").to_csv(
         DATA_DIR / "moe_training_log.csv", index=False)
-    pd.DataFrame(loads).assign(source_id="book").to_csv(DATA_DIR / "moe_expert_load.csv", index=False)
+    pd.DataFrame(loads).assign(source_id="book").to_csv(
+        DATA_DIR / "moe_expert_load.csv", index=False)
 
 
 if __name__ == "__main__":

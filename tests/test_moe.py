@@ -5,6 +5,7 @@ import math
 import pytest
 import torch
 
+from explainer import moe_lm
 from explainer.data import DATA_DIR
 from explainer.moe import (
     MoE,
@@ -26,8 +27,10 @@ LOG_P = torch.log(torch.tensor([[0.1, 0.2, 0.3, 0.4]]))
 
 def _experts(n_experts=4, d=8, inter=6, seed=0):
     g = torch.Generator().manual_seed(seed)
-    return (torch.randn(n_experts, d, inter, generator=g), torch.randn(n_experts, inter, d, generator=g),
-            torch.randn(n_experts, d, inter, generator=g))
+    w1 = torch.randn(n_experts, d, inter, generator=g)
+    w2 = torch.randn(n_experts, inter, d, generator=g)
+    w3 = torch.randn(n_experts, d, inter, generator=g)
+    return w1, w2, w3
 
 
 # ------------------------------------------------------------------ route
@@ -110,7 +113,8 @@ def test_load_balance_loss_is_alpha_when_balanced_and_grows_with_collapse():
     assert torch.isclose(load_balance_loss(uniform, idx, alpha=0.5), torch.tensor(0.5))
     onehot = torch.zeros(4, 4)
     onehot[:, 0] = 1.0
-    assert torch.isclose(load_balance_loss(onehot, torch.zeros(4, 1, dtype=torch.long)), torch.tensor(4.0))
+    collapsed = load_balance_loss(onehot, torch.zeros(4, 1, dtype=torch.long))
+    assert torch.isclose(collapsed, torch.tensor(4.0))
 
 
 def test_load_balance_loss_gradient_pushes_away_from_busy_expert():
@@ -144,8 +148,8 @@ def test_grouped_dispatch_handles_idle_experts():
     i = torch.zeros(5, 1, dtype=torch.long)  # everything to expert 0
     w = torch.ones(5, 1)
     w1, w2, w3 = _experts()
-    assert torch.allclose(dispatch_grouped(x, w, i, w1, w2, w3), dispatch_naive(x, w, i, w1, w2, w3),
-                          atol=1e-5)
+    ref = dispatch_naive(x, w, i, w1, w2, w3)
+    assert torch.allclose(dispatch_grouped(x, w, i, w1, w2, w3), ref, atol=1e-5)
 
 
 def test_dispatch_rejects_mismatched_shapes():
@@ -227,9 +231,12 @@ def test_train_records_loads_and_learns():
     assert any(m.expert_bias.abs().sum() > 0 for m in res.model.moe_layers)
 
 
-def test_train_raises_when_corpus_missing(tmp_path):
+def test_train_raises_when_corpus_missing(tmp_path, monkeypatch):
     with pytest.raises(FileNotFoundError, match="corpus"):
         load_corpus(tmp_path)
+    monkeypatch.setattr(moe_lm, "SEEDS_DIR", tmp_path / "nowhere")
+    with pytest.raises(FileNotFoundError, match="training corpus missing"):
+        train(steps=1)
 
 
 def test_encode_names_unknown_characters():

@@ -367,9 +367,8 @@ class MoE(nn.Module):
         shape_in = (c.n_routed_experts, c.d_model, c.moe_inter_dim)
         self.w1 = nn.Parameter(torch.empty(shape_in).uniform_(-bound_in, bound_in))
         self.w3 = nn.Parameter(torch.empty(shape_in).uniform_(-bound_in, bound_in))
-        self.w2 = nn.Parameter(
-            torch.empty(c.n_routed_experts, c.moe_inter_dim, c.d_model).uniform_(-bound_mid, bound_mid)
-        )
+        shape_out = (c.n_routed_experts, c.moe_inter_dim, c.d_model)
+        self.w2 = nn.Parameter(torch.empty(shape_out).uniform_(-bound_mid, bound_mid))
         self.shared = None
         if c.n_shared_experts:
             inter = c.n_shared_experts * c.moe_inter_dim  # shared experts fused, as in V3
@@ -418,5 +417,6 @@ class MoE(nn.Module):
         """Apply :func:`update_bias` with the load seen since the last call (bias mode only)."""
         if self.config.balance != "bias" or self._load_since_update.sum() == 0:
             return
-        self.expert_bias.copy_(update_bias(self.expert_bias, self._load_since_update, self.config.gamma))
+        new = update_bias(self.expert_bias, self._load_since_update, self.config.gamma)
+        self.expert_bias.copy_(new)
         self._load_since_update.zero_()

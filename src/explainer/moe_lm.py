@@ -56,7 +56,9 @@ class LMConfig:
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
                 raise ValueError(f"{name} must be an int >= 1, got {getattr(self, name)!r}")
         if self.moe.d_model % self.n_heads:
-            raise ValueError(f"moe.d_model={self.moe.d_model} must be divisible by n_heads={self.n_heads}")
+            raise ValueError(
+                f"moe.d_model={self.moe.d_model} must be divisible by n_heads={self.n_heads}"
+            )
 
 
 def load_corpus(seeds_dir: Path | str | None = None) -> str:
