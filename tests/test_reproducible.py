@@ -1,8 +1,8 @@
 """Executing a chapter twice gives the same text outputs.
 
-The book build keeps the notebooks it executed in `_build/jupyter_execute/`;
-each chapter is executed once more here, the way the build does it (with
-`EXPLAINER_BOOK_BUILD=1`), and every text output is compared with the build's.
+Each chapter is executed twice here, the way the book build does it (with
+`EXPLAINER_BOOK_BUILD=1`), and every text output (streams, text/plain) of the
+two runs is compared.
 """
 
 from __future__ import annotations
@@ -18,29 +18,34 @@ from explainer.widgets import BOOK_BUILD_ENV
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
-pytestmark = pytest.mark.browser  # needs the built book (make book), like the browser tests
+pytestmark = pytest.mark.slow
 _ADDRESS = re.compile(r" at 0x[0-9a-f]+")  # object reprs carry memory addresses
 
 
 def _texts(nb) -> list[str]:
+    """Each cell's text outputs; a stream's chunks joined (the build merges them)."""
     out = []
     for i, cell in enumerate(nb.cells):
+        streams: dict[str, str] = {}
         for o in cell.get("outputs", []):
             if o["output_type"] == "stream":
-                out.append(f"[{i}] {o['name']}: {o['text']}")
+                streams[o["name"]] = streams.get(o["name"], "") + o["text"]
             elif "data" in o and "text/plain" in o["data"]:
                 out.append(f"[{i}] {_ADDRESS.sub(' at 0x', o['data']['text/plain'])}")
+        out += [f"[{i}] {name}: {text}" for name, text in sorted(streams.items())]
     return out
 
 
-@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
-def test_chapter_text_outputs_are_reproducible(path, built_site, monkeypatch):
-    executed = ROOT / "_build" / "jupyter_execute" / "chapters" / path.name
-    assert executed.exists(), f"{executed} missing: build the book first"
-    monkeypatch.setenv(BOOK_BUILD_ENV, "1")
+def _execute(path: Path):
     nb = nbformat.read(path, as_version=4)
     NotebookClient(nb, timeout=300, kernel_name="python3",
                    resources={"metadata": {"path": str(path.parent)}}).execute()
-    first = _texts(nbformat.read(executed, as_version=4))
-    assert first, f"{path.name}: the build kept no text outputs"
-    assert _texts(nb) == first
+    return nb
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_chapter_text_outputs_are_reproducible(path, monkeypatch):
+    monkeypatch.setenv(BOOK_BUILD_ENV, "1")
+    first = _texts(_execute(path))
+    assert first, f"{path.name}: no text outputs to compare"
+    assert _texts(_execute(path)) == first
