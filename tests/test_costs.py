@@ -258,3 +258,21 @@ def test_kv_cache_order_mha_ge_gqa_ge_mqa(n_layers, n_heads, head_dim):
     assert mha >= gqa >= mqa
     assert costs.kv_cache_bytes_per_token("gqa", **kw, n_kv_groups=1) == mqa
     assert costs.kv_cache_bytes_per_token("gqa", **kw, n_kv_groups=n_heads) == mha
+
+
+def test_api_cost_bills_thinking_as_output_tokens():
+    # R1 list prices: $0.55 in, $2.19 out per million; 500 prompt + (400 answer + 3,000 thinking)
+    assert costs.api_cost_usd(500, 3400, 0.55, 2.19) == pytest.approx((500 * 0.55 + 3400 * 2.19) / 1e6)
+    assert costs.api_cost_usd(0, 1_000_000, 1.0, 2.19) == pytest.approx(2.19)
+    got = costs.api_cost_usd(np.array([0, 1e6]), 0, 0.55, 2.19)
+    assert np.allclose(got, [0.0, 0.55])
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    (dict(input_tokens=-1, output_tokens=0, usd_per_m_input=1, usd_per_m_output=1), "input_tokens"),
+    (dict(input_tokens=0, output_tokens=float("nan"), usd_per_m_input=1, usd_per_m_output=1), "output_tokens"),
+    (dict(input_tokens=0, output_tokens=0, usd_per_m_input=0, usd_per_m_output=1), "usd_per_m_input"),
+])
+def test_api_cost_rejects_bad_input(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        costs.api_cost_usd(**kwargs)

@@ -41,6 +41,7 @@ __all__ = [
     "ModelConfig",
     "SECONDS_PER_HOUR",
     "WHAT_IF_PARAMS",
+    "api_cost_usd",
     "gpu_hours",
     "inference_flops_per_token",
     "kv_cache_bytes_per_token",
@@ -90,6 +91,17 @@ def _fraction(name: str, value: Any) -> np.ndarray:
 def _out(arr: np.ndarray) -> Number:
     """A 0-d result as a plain float; anything else unchanged."""
     return float(arr) if arr.ndim == 0 else arr
+
+
+def _non_negative(name: str, value: Any) -> np.ndarray:
+    """``value`` as a float array, or ValueError unless every element is finite and >= 0."""
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number >= 0 or an array of them, got {value!r}") from None
+    if arr.size == 0 or not np.all(np.isfinite(arr)) or np.any(arr < 0):
+        raise ValueError(f"{name} must be finite and >= 0, got {value!r}")
+    return arr
 
 
 def _positive_int(name: str, value: Any) -> int:
@@ -165,6 +177,29 @@ def training_cost_usd(gpu_hours: Number, usd_per_gpu_hour: Number) -> Number:
     h = _positive("gpu_hours", gpu_hours)
     p = _positive("usd_per_gpu_hour", usd_per_gpu_hour)
     return _out(h * p)
+
+
+def api_cost_usd(input_tokens: Number, output_tokens: Number,
+                 usd_per_m_input: Number, usd_per_m_output: Number) -> Number:
+    """What an API bills for a request: tokens times the price per million tokens.
+
+    Reasoning ("thinking") tokens are billed as output tokens, so they belong in
+    ``output_tokens``.
+
+    Args:
+        input_tokens: prompt tokens. >= 0.
+        output_tokens: generated tokens, reasoning included. >= 0.
+        usd_per_m_input: US dollars per million input tokens. > 0.
+        usd_per_m_output: US dollars per million output tokens. > 0.
+
+    Returns:
+        US dollars, ``(input_tokens * usd_per_m_input + output_tokens * usd_per_m_output) / 1e6``.
+    """
+    i = _non_negative("input_tokens", input_tokens)
+    o = _non_negative("output_tokens", output_tokens)
+    pi = _positive("usd_per_m_input", usd_per_m_input)
+    po = _positive("usd_per_m_output", usd_per_m_output)
+    return _out((i * pi + o * po) / 1e6)
 
 
 def kv_cache_bytes_per_token(
