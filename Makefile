@@ -14,7 +14,7 @@ NBMAKE_TIMEOUT ?= 300
 # torch first, by exact version: 2.13.0 is a CPU wheel here; resolving it as a
 # dependency of another package could pull a multi-GB CUDA build instead.
 $(VENV)/.installed: pyproject.toml
-	test -x $(PY) || $(PYTHON) -m venv $(VENV) || { \
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { \
 	  echo "python3 -m venv failed: installing Debian's python3-venv"; rm -rf $(VENV); \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq python3-venv >/dev/null; \
