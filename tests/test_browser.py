@@ -130,11 +130,11 @@ def test_gap_slider_filters_the_benchmark_bars(visit):
     page = visit("chapters/at_a_glance.html").page
     chart = page.locator('div[id^="chart-"]').first
     bars = chart.locator("svg.marks g.mark-rect path")
-    assert bars.count() == 16  # 8 benchmarks x 2 models
+    assert bars.count() == 20  # 10 benchmarks x 2 models
     slider = chart.locator(".vega-bindings input[type=range]")
     slider.evaluate("el => { el.value = 1.0; el.dispatchEvent(new Event('input', {bubbles: true})); }")
-    page.wait_for_function("c => c.querySelectorAll('svg.marks g.mark-rect path').length === 8", arg=chart.element_handle())
-    assert bars.count() == 8  # GPQA, MMLU, LiveCodeBench, Aider-Polyglot remain
+    page.wait_for_function("c => c.querySelectorAll('svg.marks g.mark-rect path').length === 12", arg=chart.element_handle())
+    assert bars.count() == 12  # GPQA, MMLU, LiveCodeBench, Aider-Polyglot, DROP, SimpleQA remain
 
 
 def test_claims_ledger_filters_and_sorts(visit):

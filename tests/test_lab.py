@@ -83,7 +83,7 @@ def test_widgets_recompute_live_and_charts_draw_offline(lab, browser):
         slider.wait_for(timeout=120_000)
         status = page.locator(".jp-OutputArea-output pre", has_text="benchmarks differ by at least")
         status.first.wait_for(timeout=60_000)
-        assert "8 of 8 benchmarks differ by at least 0.0 points" in status.first.inner_text()
+        assert "10 of 10 benchmarks differ by at least 0.0 points" in status.first.inner_text()
         # the chart inside the widget is drawn by JupyterLab's own Vega renderer
         # (cells are rendered lazily: bring the widget into view first)
         slider.scroll_into_view_if_needed()
@@ -93,7 +93,7 @@ def test_widgets_recompute_live_and_charts_draw_offline(lab, browser):
         page.keyboard.press("Control+A")
         page.keyboard.type("1.0")
         page.keyboard.press("Enter")
-        page.locator(".jp-OutputArea-output pre", has_text="4 of 8 benchmarks differ by at least 1.0 points").wait_for(timeout=60_000)
+        page.locator(".jp-OutputArea-output pre", has_text="6 of 10 benchmarks differ by at least 1.0 points").wait_for(timeout=60_000)
         assert outside == [], f"requests left 127.0.0.1: {outside}"
     finally:
         context.close()

@@ -140,3 +140,19 @@ def test_seed_tables_are_listed_in_data_readme():
     for name in [*PRINTED, "paper_authors.csv", "story_events.csv"]:
         assert name in text, f"{name} has no section in data/README.md"
 
+
+
+def test_benchmarks_are_the_whole_of_table_4_where_o1_1217_is_reported():
+    """All ten benchmarks of the R1 paper's Table 4 with an o1-1217 figure, one metric each."""
+    df = read_csv("benchmarks.csv")
+    assert set(df["source_id"]) == {"r1_paper"}
+    assert set(df["model"]) == {"DeepSeek-R1", "OpenAI o1-1217"}
+    assert df.groupby("benchmark")["model"].nunique().eq(2).all()
+    scores = df.pivot_table(index="benchmark", columns="model", values="score")
+    assert len(scores) == len(df) // 2 == 10
+    # the two rows an earlier version missed, as printed in Table 4 (and the R1 README)
+    assert tuple(scores.loc["DROP"]) == (92.2, 90.2)
+    assert tuple(scores.loc["SimpleQA"]) == (30.1, 47.0)
+    gap = scores["DeepSeek-R1"] - scores["OpenAI o1-1217"]
+    assert int((gap > 0).sum()) == 5
+    assert gap.abs().idxmax() == "SimpleQA" and round(-gap["SimpleQA"], 1) == 16.9
