@@ -1,16 +1,22 @@
 """Live controls in JupyterLab, a static-but-interactive equivalent in the book.
 
-The pattern every chapter uses for ipywidgets:
+Every interactive cell of a chapter is one call::
 
-    live_or_static(make_widget, static_chart)
+    live_or_static(controls, compute, static_chart, what="a price slider")
 
-* In a live kernel (JupyterLab, nbmake) it displays ``make_widget()``: real
-  ipywidgets whose callbacks recompute with the library.
+* ``controls`` are declared once (:mod:`explainer.controls`): each yields the
+  Vega-Lite param that ``static_chart`` binds and the ipywidget shown live.
+* In a live kernel (JupyterLab, nbmake) it displays :func:`live_panel`: the
+  controls' ipywidgets, and below them ``compute(**values)`` (a chart, a table,
+  text), recomputed by the library whenever a control changes.
 * In the book build (:mod:`explainer.book` sets ``EXPLAINER_BOOK_BUILD=1`` for
-  the kernels it starts) it displays ``static_chart`` instead: an Altair chart
-  whose sliders and dropdowns are Vega-Lite params, so it responds in the
-  browser with no kernel. A widget is never published, so it can never show as
-  broken ("Loading widget...") on the static page.
+  the kernels it starts) it displays ``static_chart``: an Altair chart whose
+  sliders and dropdowns are Vega-Lite params, so it responds in the browser with
+  no kernel. A widget is never published, so it can never show as broken
+  ("Loading widget...") on the static page.
+* In both, the static chart is checked to bind every control exactly as
+  declared (:func:`explainer.controls.check_bound`): the page and the notebook
+  cannot drift apart.
 
 :func:`progress` follows the same rule for progress bars: a ``tqdm.auto`` bar
 live, nothing in the book build.
@@ -19,10 +25,12 @@ live, nothing in the book build.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
-__all__ = ["BOOK_BUILD_ENV", "in_book_build", "live_or_static", "progress"]
+from explainer.controls import Button, Control, check_bound
+
+__all__ = ["BOOK_BUILD_ENV", "in_book_build", "live_or_static", "live_panel", "progress"]
 
 BOOK_BUILD_ENV = "EXPLAINER_BOOK_BUILD"
 T = TypeVar("T")
@@ -33,29 +41,80 @@ def in_book_build() -> bool:
     return os.environ.get(BOOK_BUILD_ENV) == "1"
 
 
-def live_or_static(make_widget: Callable[[], Any], static: Any, *, what: str = "controls") -> None:
-    """Display live ipywidgets in a kernel, or ``static`` in the book build.
+def live_panel(controls: Sequence[Control], compute: Callable[..., Any]) -> Any:
+    """The live version of an interactive cell: the controls' widgets above an output.
 
     Args:
-        make_widget: zero-argument callable returning the widget to display live.
-            Only called outside the book build.
-        static: something IPython can display (usually an Altair chart with
-            Vega-Lite params) shown on the static page instead.
+        controls: the declared controls. Each non-button control's value is passed to
+            ``compute`` as a keyword named after the control.
+        compute: returns what to show (chart, table, text) for the current values;
+            ``None`` shows nothing. Anything it prints or displays lands in the output.
+
+    Returns:
+        an ``ipywidgets.VBox``. Without a :class:`~explainer.controls.Button` the output
+        is computed at once and again on every change; with one, only on a click.
+        The box's ``.redraw()`` recomputes with the current values (used by tests).
+    """
+    import ipywidgets as w
+    from IPython.display import display
+
+    boxes = {c.name: c.widget() for c in controls}
+    values = {c.name: boxes[c.name] for c in controls if not isinstance(c, Button)}
+    out = w.Output()
+
+    def redraw(*_: Any) -> None:
+        with out:
+            out.clear_output(wait=True)
+            result = compute(**{name: box.value for name, box in values.items()})
+            if result is not None:
+                display(result)
+
+    buttons = [boxes[c.name] for c in controls if isinstance(c, Button)]
+    if buttons:
+        for b in buttons:
+            b.on_click(redraw)
+    else:
+        for box in values.values():
+            box.observe(redraw, names="value")
+        redraw()
+    panel = w.VBox([*boxes.values(), out])
+    panel.redraw = redraw  # type: ignore[attr-defined]
+    panel.output = out  # type: ignore[attr-defined]
+    return panel
+
+
+def live_or_static(controls: Sequence[Control] | Callable[[], Any], compute: Any,
+                   static: Any = None, *, what: str = "controls") -> None:
+    """Display live controls in a kernel, or ``static`` in the book build.
+
+    Args:
+        controls: the cell's declared controls (:mod:`explainer.controls`).
+        compute: the library computation, called as ``compute(**values)`` live.
+        static: what the static page shows instead: an Altair chart binding every
+            slider and choice in ``controls`` (checked), or, for a cell whose only
+            controls are buttons or text, a note or a chart of precomputed results.
         what: words for the note on the static page ("a temperature slider").
 
     Returns nothing, so that a call ending a cell does not display twice.
     """
     from IPython.display import Markdown, display
 
+    if callable(controls) and not isinstance(controls, Sequence):
+        # the old form, live_or_static(make_widget, static): kept only while chapters move over
+        make_widget, static = controls, compute
+    else:
+        make_widget = None
+        if hasattr(static, "to_dict"):
+            check_bound(static, controls)
     if in_book_build():
         display(Markdown(
-            f"*In JupyterLab this cell shows live {what} that recompute with the "
-            "`explainer` library. On this page the chart below does the same from "
-            "precomputed values, in your browser.*"
+            f"*In JupyterLab this cell shows live {what}, recomputed in Python. Here the chart "
+            "responds to its controls in your browser, from values computed when the book was "
+            "built.*"
         ))
         display(static)
         return
-    display(make_widget())
+    display(make_widget() if make_widget else live_panel(controls, compute))
 
 
 def progress(iterable: Iterable[T], **kwargs: Any) -> Iterable[T]:
