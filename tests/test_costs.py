@@ -208,7 +208,8 @@ def test_what_if_reproduces_v3_pretraining_at_its_implied_mfu():
 
 # --------------------------------------------------------------------------- data
 @pytest.mark.parametrize("loader", [costs.load_models, costs.load_training_runs,
-                                    costs.load_prices, costs.load_seed_table])
+                                    costs.load_prices, costs.load_seed_table,
+                                    costs.load_gpus, costs.load_clusters])
 def test_tables_carry_resolving_source_ids(loader):
     df = loader()
     assert "source_id" in df.columns and df["source_id"].notna().all()
@@ -218,16 +219,15 @@ def test_tables_carry_resolving_source_ids(loader):
 
 
 def test_v3_stages_add_up_to_table_1_total():
-    runs = costs.load_training_runs()
-    v3 = runs[runs["model"] == "DeepSeek-V3"]
+    v3 = costs.load_training_runs().loc["DeepSeek-V3"]
     assert v3["gpu_hours"].sum() == 2_788_000
     assert v3["reported_usd"].sum() == 5_576_000
-    models = costs.load_models().set_index("model")
+    models = costs.load_models()
     assert models.loc["DeepSeek-V3", "gpu_hours"] == v3["gpu_hours"].sum()
 
 
 def test_configs_match_models_table_to_a_billion():
-    models = costs.load_models().set_index("model")
+    models = costs.load_models()
     for name, model in [("deepseek_v2_236b", "DeepSeek-V2"), ("deepseek_v3_671b", "DeepSeek-V3")]:
         p = costs.param_counts(costs.load_config(name))
         assert round(p["total"] / 1e9) == models.loc[model, "total_params"] / 1e9
@@ -276,3 +276,14 @@ def test_api_cost_bills_thinking_as_output_tokens():
 def test_api_cost_rejects_bad_input(kwargs, name):
     with pytest.raises(ValueError, match=name):
         costs.api_cost_usd(**kwargs)
+
+
+def test_loaders_are_indexed_the_way_chapters_read_them():
+    assert costs.load_models().index.name == "model"
+    assert costs.load_prices().index.name == "model"
+    assert costs.load_seed_table().index.name == "model"
+    assert costs.load_gpus().index.name == "gpu"
+    assert costs.load_clusters().loc["documented", "gpus"] == 2048
+    runs = costs.load_training_runs()
+    assert runs.index.names == ["model", "stage"]
+    assert runs.loc[("DeepSeek-V3", "pre-training"), "gpu_hours"] == 2_664_000

@@ -45,6 +45,7 @@ __all__ = [
     "gpu_hours",
     "inference_flops_per_token",
     "kv_cache_bytes_per_token",
+    "load_clusters",
     "load_config",
     "load_gpus",
     "load_models",
@@ -442,26 +443,33 @@ def what_if_cost_usd(usd_per_gpu_hour: Number, mfu: Number, tokens_t: Number,
 
 # --------------------------------------------------------------------------- data
 def load_models() -> pd.DataFrame:
-    """``data/models.csv``: params, tokens, reported GPU-hours/FLOPs per model, with ``source_id``."""
-    return read_csv("models.csv")
+    """``data/models.csv`` indexed by ``model``: params, tokens, reported GPU-hours and FLOPs."""
+    return read_csv("models.csv").set_index("model")
 
 
 def load_training_runs() -> pd.DataFrame:
-    """``data/training_runs.csv``: training stages with GPU-hours and reported dollars."""
-    return read_csv("training_runs.csv")
+    """``data/training_runs.csv`` indexed by ``(model, stage)``: GPU-hours and reported dollars.
+
+    ``runs.loc["DeepSeek-V3"]`` is V3's stages, indexed by stage.
+    """
+    return read_csv("training_runs.csv").set_index(["model", "stage"])
 
 
 def load_prices() -> pd.DataFrame:
-    """``data/prices.csv``: API prices in US dollars per million tokens."""
-    return read_csv("prices.csv")
+    """``data/prices.csv`` indexed by ``model``: API prices in US dollars per million tokens."""
+    return read_csv("prices.csv").set_index("model")
 
 
 def load_gpus() -> pd.DataFrame:
-    """``data/gpus.csv``: peak FLOP/s per GPU type (BF16 and FP8, dense)."""
+    """``data/gpus.csv`` indexed by ``gpu``: peak FLOP/s per GPU type (BF16 and FP8, dense)."""
     return read_csv("gpus.csv").set_index("gpu")
 
 
 def load_seed_table() -> pd.DataFrame:
-    """``data/seed_flops_table.csv``: the compute table printed in seed article 004, as printed."""
-    return read_csv("seed_flops_table.csv")
+    """``data/seed_flops_table.csv`` indexed by ``model``: seed article 004's table, as printed."""
+    return read_csv("seed_flops_table.csv").set_index("model")
 
+
+def load_clusters() -> pd.DataFrame:
+    """``data/clusters.csv`` indexed by ``status`` (``documented``, ``projection``)."""
+    return read_csv("clusters.csv").set_index("status")

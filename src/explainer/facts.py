@@ -1,0 +1,301 @@
+"""Story facts, computed once: the numbers several chapters quote, each from ``data/``.
+
+The articles' round numbers come back in more than one chapter: DeepSeek-V3's
+training bill (2.788M GPU-hours, $5.576M), "one-tenth" of Llama 3.1's compute,
+the "96%" price gap between R1 and o1, and seed article 004's compute table set
+against 6·N·D. Each is a function here, built from the tables in ``data/`` with
+the arithmetic of :mod:`explainer.costs`, so every chapter quotes the same figure
+and a test pins it.
+
+* :func:`training_bill`: a model's GPU-hours and dollars stage by stage (V3
+  report, Table 1), the dollars recomputed with :func:`~explainer.costs.training_cost_usd`.
+* :func:`training_compute`: 6·N·D per model, the GPU-hours those FLOPs were spent
+  in, and the throughput and model-FLOPs utilisation (MFU) that implies.
+* :func:`one_tenth`: V3 against Llama 3.1 405B in GPU-hours and in FLOPs.
+* :func:`api_price_gap`: how much less one API bills than another per million
+  input and output tokens, through :func:`~explainer.costs.api_cost_usd`.
+* :func:`seed_table_check`: seed article 004's printed table beside our data.
+* :func:`projected_run`: what a run of given FLOPs takes at a measured MFU (the
+  scale chapter's "DeepSeek Next" at V3's efficiency).
+
+Frames come indexed the way the chapters read them (by model, stage or measure).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from explainer import costs
+
+__all__ = [
+    "LLAMA",
+    "O1",
+    "R1",
+    "SEED_MODELS",
+    "V3",
+    "Bill",
+    "api_price_gap",
+    "one_tenth",
+    "projected_run",
+    "seed_table_check",
+    "training_bill",
+    "training_compute",
+]
+
+V3 = "DeepSeek-V3"
+LLAMA = "Llama 3.1 405B"
+R1 = "DeepSeek-R1"
+O1 = "OpenAI o1"
+# seed article 004's model names -> the rows of data/models.csv they describe
+SEED_MODELS = {"DeepSeek-V2": "DeepSeek-V2", "GPT-4": "GPT-4", "Llama 3 405B": LLAMA}
+_PRECISIONS = {"bf16": "peak_bf16_dense_flops", "fp8": "peak_fp8_dense_flops"}
+
+
+def _known(name: str, value: str, allowed) -> str:
+    allowed = list(allowed)
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
+    return value
+
+
+# --------------------------------------------------------------------------- the bill
+@dataclass(frozen=True)
+class Bill:
+    """A training run's GPU-hours and rental dollars, stage by stage.
+
+    Attributes:
+        model: the model (a row of ``data/training_runs.csv``).
+        stages: indexed by ``stage``; columns ``gpu_hours``, ``usd_per_gpu_hour``
+            (the rental price the source assumes), ``reported_usd`` and ``usd``
+            (recomputed with :func:`explainer.costs.training_cost_usd`).
+    """
+
+    model: str
+    stages: pd.DataFrame
+
+    @property
+    def gpu_hours(self) -> float:
+        """All stages' GPU-hours (V3: 2.788M)."""
+        return float(self.stages["gpu_hours"].sum())
+
+    @property
+    def usd(self) -> float:
+        """All stages' recomputed dollars (V3: $5.576M)."""
+        return float(self.stages["usd"].sum())
+
+    @property
+    def usd_per_gpu_hour(self) -> float:
+        """The assumed rental price (one price for every stage, checked)."""
+        rates = self.stages["usd_per_gpu_hour"].unique()
+        if len(rates) != 1:
+            raise ValueError(f"{self.model}'s stages assume different prices: {list(rates)}")
+        return float(rates[0])
+
+    def share(self, stage: str) -> float:
+        """Fraction of the GPU-hours spent in ``stage``."""
+        _known("stage", stage, self.stages.index)
+        return float(self.stages.loc[stage, "gpu_hours"]) / self.gpu_hours
+
+    def days_on(self, n_gpus: int) -> float:
+        """Wall-clock days if all ``n_gpus`` ran every GPU-hour of the bill."""
+        return self.gpu_hours / float(costs._positive("n_gpus", n_gpus)) / 24
+
+    def with_total(self) -> pd.DataFrame:
+        """:attr:`stages` with a ``total`` row (the form Table 1 prints)."""
+        out = self.stages.copy()
+        out.loc["total"] = out.sum(numeric_only=True)
+        out.loc["total", "usd_per_gpu_hour"] = self.usd_per_gpu_hour
+        return out
+
+
+def training_bill(model: str = V3) -> Bill:
+    """The stages of ``model``'s training run with GPU-hours and dollars.
+
+    Args:
+        model: a model with priced stages in ``data/training_runs.csv`` (``"DeepSeek-V3"``).
+
+    Returns:
+        A :class:`Bill`; for V3, 2,788,000 GPU-hours and $5,576,000 at $2 per GPU-hour.
+
+    Raises:
+        ValueError: ``model`` has no stages with GPU-hours and a price.
+    """
+    runs = costs.load_training_runs()
+    priced = runs.dropna(subset=["gpu_hours", "usd_per_gpu_hour_assumed"])
+    _known("model", model, priced.index.get_level_values("model").unique())
+    st = priced.loc[model, ["gpu_hours", "usd_per_gpu_hour_assumed", "reported_usd"]]
+    st = st.rename(columns={"usd_per_gpu_hour_assumed": "usd_per_gpu_hour"})
+    st["usd"] = costs.training_cost_usd(st["gpu_hours"].to_numpy(), st["usd_per_gpu_hour"].to_numpy())
+    return Bill(model=model, stages=st)
+
+
+# --------------------------------------------------------------------------- 6·N·D
+def _pretraining_hours(models: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """GPU-hours in which each model's 6·N·D FLOPs were spent, and what they cover."""
+    runs = costs.load_training_runs()
+    hours = models["gpu_hours"].astype(float).copy()
+    basis = pd.Series(np.where(hours.notna(), "reported total", ""), index=models.index)
+    for model in models.index:
+        if (model, "pre-training") not in runs.index:
+            continue
+        pre = runs.loc[(model, "pre-training")]
+        if pd.notna(pre["gpu_hours"]):
+            hours[model], basis[model] = pre["gpu_hours"], "pre-training"
+        elif pd.notna(pre["gpu_hours_per_trillion_tokens"]):
+            hours[model] = pre["gpu_hours_per_trillion_tokens"] * pre["tokens"] / 1e12
+            basis[model] = "pre-training (rate × tokens)"
+    return hours, basis
+
+
+def training_compute(precision: str = "bf16") -> pd.DataFrame:
+    """6·N·D for every model in ``data/models.csv``, and the MFU the GPU-hours imply.
+
+    The FLOPs are divided by the GPU-hours they were spent in: V3's pre-training
+    hours (2.664M, the run that saw the 14.8T tokens; not the 2.788M total), V2's
+    pre-training rate times its tokens, and the reported total elsewhere.
+
+    Args:
+        precision: ``"bf16"`` or ``"fp8"``: which dense peak the MFU is measured against.
+
+    Returns:
+        Indexed by ``model``: ``active_params``, ``training_tokens``, ``flops_6nd``,
+        ``reported_flops``, ``gpu_hours`` (the hours used), ``hours_basis``,
+        ``gpu_type``, ``tflops_per_gpu`` and ``mfu`` (NaN where hours or peak are unknown).
+    """
+    _known("precision", precision, _PRECISIONS)
+    models = costs.load_models()
+    gpus = costs.load_gpus()
+    hours, basis = _pretraining_hours(models)
+    out = pd.DataFrame({
+        "active_params": models["active_params"].astype(float),
+        "training_tokens": models["training_tokens"].astype(float),
+        "flops_6nd": costs.training_flops(models["active_params"].to_numpy(float),
+                                          models["training_tokens"].to_numpy(float)),
+        "reported_flops": models["reported_flops"],
+        "gpu_hours": hours,
+        "hours_basis": basis,
+        "gpu_type": models["gpu_type"],
+    }, index=models.index)
+    flops_per_s = out["flops_6nd"] / (out["gpu_hours"] * costs.SECONDS_PER_HOUR)
+    out["tflops_per_gpu"] = flops_per_s / 1e12
+    out["mfu"] = flops_per_s / out["gpu_type"].map(gpus[_PRECISIONS[precision]])
+    return out
+
+
+def one_tenth(model: str = V3, reference: str = LLAMA) -> pd.DataFrame:
+    """``model`` against ``reference`` on each measure of training compute.
+
+    Args:
+        model, reference: rows of ``data/models.csv``.
+
+    Returns:
+        Indexed by ``measure``: ``"GPU-hours (reported)"``, ``"training FLOPs (6·N·D)"``
+        and ``"training FLOPs (6·N·D vs published)"`` (the reference's published
+        FLOPs; NaN if none); columns ``model``, ``reference`` and ``ratio``. For V3
+        against Llama 3.1 405B every ratio is about 0.09.
+    """
+    comp = training_compute()
+    _known("model", model, comp.index)
+    _known("reference", reference, comp.index)
+    models = costs.load_models()
+    rows = {
+        "GPU-hours (reported)": (models.loc[model, "gpu_hours"], models.loc[reference, "gpu_hours"]),
+        "training FLOPs (6·N·D)": (comp.loc[model, "flops_6nd"], comp.loc[reference, "flops_6nd"]),
+        "training FLOPs (6·N·D vs published)": (comp.loc[model, "flops_6nd"],
+                                                 comp.loc[reference, "reported_flops"]),
+    }
+    out = pd.DataFrame(rows, index=["model", "reference"]).T.astype(float)
+    out.index.name = "measure"
+    out["ratio"] = out["model"] / out["reference"]
+    return out
+
+
+# --------------------------------------------------------------------------- prices
+def api_price_gap(model: str = R1, reference: str = O1) -> pd.DataFrame:
+    """How much less ``model``'s API bills than ``reference``'s, per million tokens.
+
+    Each side is what :func:`explainer.costs.api_cost_usd` bills for a million
+    input (cache-miss) tokens, or a million output tokens, at ``data/prices.csv``.
+
+    Args:
+        model, reference: rows of ``data/prices.csv``.
+
+    Returns:
+        Indexed by ``tokens`` (``"input"``, ``"output"``): ``model_usd``,
+        ``reference_usd``, ``times`` (reference ÷ model) and ``less`` (1 − model ÷
+        reference). R1 against o1: 96% less on both.
+    """
+    prices = costs.load_prices()
+    _known("model", model, prices.index)
+    _known("reference", reference, prices.index)
+    rows = {}
+    for kind, (i, o) in {"input": (1e6, 0), "output": (0, 1e6)}.items():
+        billed = [costs.api_cost_usd(i, o, prices.loc[m, "input_usd_per_mtok"],
+                                     prices.loc[m, "output_usd_per_mtok"])
+                  for m in (model, reference)]
+        rows[kind] = billed
+    out = pd.DataFrame(rows, index=["model_usd", "reference_usd"]).T
+    out.index.name = "tokens"
+    out["times"] = out["reference_usd"] / out["model_usd"]
+    out["less"] = 1 - out["model_usd"] / out["reference_usd"]
+    return out
+
+
+# --------------------------------------------------------------------------- seed 004
+def seed_table_check() -> pd.DataFrame:
+    """Seed article 004's compute table beside ``data/`` and 6·N·D.
+
+    Returns:
+        Indexed by the article's model names (:data:`SEED_MODELS`; its projected
+        "DeepSeek Next" row has nothing to check against): ``model`` (our row),
+        ``article_active_params``, ``active_params``, ``article_flops``, ``flops_6nd``,
+        ``reported_flops``, ``article_over_6nd``, ``article_mmlu``, ``mmlu_5shot``,
+        ``article_usd_per_mtok``, ``input_usd_per_mtok``, ``output_usd_per_mtok``.
+    """
+    seed = costs.load_seed_table().loc[list(SEED_MODELS)]
+    ours = list(SEED_MODELS.values())
+    comp = training_compute().loc[ours]
+    models = costs.load_models().loc[ours]
+    prices = costs.load_prices().reindex(ours)
+    out = pd.DataFrame({
+        "model": ours,
+        "article_active_params": seed["active_params"].to_numpy(float),
+        "active_params": comp["active_params"].to_numpy(),
+        "article_flops": seed["training_flops"].to_numpy(float),
+        "flops_6nd": comp["flops_6nd"].to_numpy(),
+        "reported_flops": comp["reported_flops"].to_numpy(float),
+        "article_mmlu": seed["mmlu"].to_numpy(float),
+        "mmlu_5shot": models["mmlu_5shot"].to_numpy(float),
+        "article_usd_per_mtok": seed["inference_usd_per_mtok"].to_numpy(float),
+        "input_usd_per_mtok": prices["input_usd_per_mtok"].to_numpy(float),
+        "output_usd_per_mtok": prices["output_usd_per_mtok"].to_numpy(float),
+    }, index=pd.Index(list(SEED_MODELS), name="article model"))
+    out.insert(5, "article_over_6nd", out["article_flops"] / out["flops_6nd"])
+    return out
+
+
+# --------------------------------------------------------------------------- projections
+def projected_run(flops: float, *, mfu: float, usd_per_gpu_hour: float, gpu: str = "H800",
+                  precision: str = "bf16") -> pd.Series:
+    """GPU-hours, dollars and the activated-parameter budget of a run of ``flops``.
+
+    Args:
+        flops: the run's training FLOPs. > 0.
+        mfu: the model-FLOPs utilisation assumed to hold, in (0, 1].
+        usd_per_gpu_hour: rental price. > 0.
+        gpu: a row of ``data/gpus.csv``.
+        precision: ``"bf16"`` or ``"fp8"``, the peak ``mfu`` is measured against.
+
+    Returns:
+        ``flops``, ``gpu_hours``, ``usd``; divide ``gpu_hours`` by a cluster's GPUs
+        and 24 for wall-clock days.
+    """
+    _known("precision", precision, _PRECISIONS)
+    gpus = costs.load_gpus()
+    _known("gpu", gpu, gpus.index)
+    hours = costs.gpu_hours(flops, gpus.loc[gpu, _PRECISIONS[precision]], mfu)
+    return pd.Series({"flops": float(flops), "gpu_hours": hours,
+                      "usd": costs.training_cost_usd(hours, usd_per_gpu_hour)})
