@@ -93,3 +93,17 @@ def test_projected_run_inverts_the_measured_mfu():
         facts.projected_run(1e26, mfu=1.5, usd_per_gpu_hour=2.0)
     with pytest.raises(ValueError, match="gpu must be one of"):
         facts.projected_run(1e26, mfu=0.3, usd_per_gpu_hour=2.0, gpu="TPU")
+
+
+def test_benchmark_gaps_all_ten():
+    g = facts.benchmark_gaps()
+    assert len(g) == 10 and g.index[0] == "AIME 2024" and g.index[-1] == "SimpleQA"
+    assert g.loc["Aider-Polyglot", "gap"] == pytest.approx(53.3 - 61.7)
+    assert g.loc["DROP", "gap"] == pytest.approx(92.2 - 90.2)
+    s = facts.benchmark_summary(g)
+    # R1 ahead on AIME, MATH-500, LiveCodeBench, SWE-bench, DROP; widest: SimpleQA 30.1 vs 47.0
+    assert (s["n"], s["model_ahead"], s["reference_ahead"]) == (10, 5, 5)
+    assert s["widest"] == "SimpleQA" and s["widest_gap"] == pytest.approx(-16.9)
+    assert facts.benchmark_summary(g, near=1.0)["near"] == 4
+    with pytest.raises(ValueError, match="near"):
+        facts.benchmark_summary(g, near=0)

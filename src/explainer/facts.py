@@ -15,6 +15,8 @@ and a test pins it.
 * :func:`api_price_gap`: how much less one API bills than another per million
   input and output tokens, through :func:`~explainer.costs.api_cost_usd`.
 * :func:`seed_table_check`: seed article 004's printed table beside our data.
+* :func:`benchmark_gaps`: R1 against o1-1217 on the ten benchmarks of the R1
+  paper's Table 4, and :func:`benchmark_summary` (leads, near-ties, widest gap).
 * :func:`projected_run`: what a run of given FLOPs takes at a measured MFU (the
   scale chapter's "DeepSeek Next" at V3's efficiency).
 
@@ -29,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from explainer import costs
+from explainer.data import read_csv
 
 __all__ = [
     "LLAMA",
@@ -37,7 +40,10 @@ __all__ = [
     "SEED_MODELS",
     "V3",
     "Bill",
+    "O1_1217",
     "api_price_gap",
+    "benchmark_gaps",
+    "benchmark_summary",
     "one_tenth",
     "projected_run",
     "seed_table_check",
@@ -49,6 +55,7 @@ V3 = "DeepSeek-V3"
 LLAMA = "Llama 3.1 405B"
 R1 = "DeepSeek-R1"
 O1 = "OpenAI o1"
+O1_1217 = "OpenAI o1-1217"  # the o1 snapshot of the R1 paper's Table 4
 # seed article 004's model names -> the rows of data/models.csv they describe
 SEED_MODELS = {"DeepSeek-V2": "DeepSeek-V2", "GPT-4": "GPT-4", "Llama 3 405B": LLAMA}
 _PRECISIONS = {"bf16": "peak_bf16_dense_flops", "fp8": "peak_fp8_dense_flops"}
@@ -299,3 +306,45 @@ def projected_run(flops: float, *, mfu: float, usd_per_gpu_hour: float, gpu: str
     hours = costs.gpu_hours(flops, gpus.loc[gpu, _PRECISIONS[precision]], mfu)
     return pd.Series({"flops": float(flops), "gpu_hours": hours,
                       "usd": costs.training_cost_usd(hours, usd_per_gpu_hour)})
+
+
+# --------------------------------------------------------------------------- benchmarks
+def benchmark_gaps(model: str = R1, reference: str = O1_1217) -> pd.DataFrame:
+    """``data/benchmarks.csv`` side by side, in the paper's order, with the gap.
+
+    Args:
+        model, reference: the two models of the table (R1 and o1-1217).
+
+    Returns:
+        Indexed by ``benchmark``: ``metric``, ``model``, ``reference`` (scores as
+        printed) and ``gap`` (model minus reference, in points, rounded to 0.1).
+    """
+    scores = read_csv("benchmarks.csv")
+    _known("model", model, scores["model"].unique())
+    _known("reference", reference, scores["model"].unique())
+    wide = scores.pivot_table(index=["benchmark", "metric"], columns="model", values="score",
+                              sort=False)
+    out = pd.DataFrame({"model": wide[model], "reference": wide[reference]}).reset_index(level=1)
+    out["gap"] = (out["model"] - out["reference"]).round(1)
+    return out
+
+
+def benchmark_summary(gaps: pd.DataFrame | None = None, *, near: float = 1.0) -> pd.Series:
+    """What the benchmark table says in a sentence's worth of numbers.
+
+    Args:
+        gaps: a :func:`benchmark_gaps` frame (default: R1 against o1-1217).
+        near: a gap smaller than this many points counts as a near-tie. > 0.
+
+    Returns:
+        ``n`` (benchmarks), ``model_ahead``, ``reference_ahead``, ``near`` (count of
+        near-ties), ``widest`` (the benchmark with the largest absolute gap) and
+        ``widest_gap`` (its signed gap). All ten: R1 ahead on 5; widest SimpleQA, -16.9.
+    """
+    g = benchmark_gaps() if gaps is None else gaps
+    costs._positive("near", near)
+    widest = g["gap"].abs().idxmax()
+    return pd.Series({"n": len(g), "model_ahead": int((g["gap"] > 0).sum()),
+                      "reference_ahead": int((g["gap"] < 0).sum()),
+                      "near": int((g["gap"].abs() < near).sum()),
+                      "widest": widest, "widest_gap": float(g.loc[widest, "gap"])})
