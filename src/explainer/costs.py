@@ -14,10 +14,9 @@ What this module teaches, and where each formula comes from:
 * **KV-cache size per token** for multi-head (MHA), grouped-query (GQA),
   multi-query (MQA) and multi-head latent attention (MLA): DeepSeek-V2 report,
   Table 1.
-* **Parameter counts** of DeepSeek's MLA + MoE transformer from its config,
-  following the module layout of ``inference/model.py`` in deepseek-ai/DeepSeek-V3
-  (``MLA``, ``MLP``, ``Gate``, ``Expert``, ``MoE``, ``Block``, ``Transformer``);
-  the configs in ``data/configs/`` use that repository's ``ModelArgs`` field names.
+* Model shapes and parameter counts (``ModelConfig``, ``load_config``,
+  ``param_counts``) describe architectures, not costs: they live in
+  :mod:`explainer.architecture`.
 
 Every function checks its input and raises :class:`ValueError` naming the bad
 parameter. The arithmetic functions accept plain numbers or numpy arrays and
@@ -26,19 +25,17 @@ return a ``float`` for scalar input, an array otherwise.
 
 from __future__ import annotations
 
-import json
-from dataclasses import MISSING, dataclass, fields
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from explainer.data import data_path, read_csv
+# re-exported for callers written before the architecture module existed (moe chapter, attention)
+from explainer.architecture import CONFIG_NAMES, ModelConfig, load_config, param_counts  # noqa: F401
+from explainer.data import read_csv
 
 __all__ = [
-    "CONFIG_NAMES",
     "KV_KINDS",
-    "ModelConfig",
     "SECONDS_PER_HOUR",
     "WHAT_IF_PARAMS",
     "api_cost_usd",
@@ -46,13 +43,11 @@ __all__ = [
     "inference_flops_per_token",
     "kv_cache_bytes_per_token",
     "load_clusters",
-    "load_config",
     "load_gpus",
     "load_models",
     "load_prices",
     "load_seed_table",
     "load_training_runs",
-    "param_counts",
     "training_cost_usd",
     "training_flops",
     "what_if_cost_expr",
@@ -61,8 +56,6 @@ __all__ = [
 
 SECONDS_PER_HOUR = 3600
 KV_KINDS = ("mha", "gqa", "mqa", "mla")
-# file stems under data/configs/
-CONFIG_NAMES = ("deepseek_v2_236b", "deepseek_v3_671b", "toy")
 # names of the Vega-Lite params the what-if chart binds to sliders (units in the name)
 WHAT_IF_PARAMS = ("usd_per_gpu_hour", "mfu", "tokens_t", "active_params_b", "peak_tflops")
 
@@ -262,144 +255,6 @@ def kv_cache_bytes_per_token(
         d_r = _positive_int("qk_rope_head_dim", qk_rope_head_dim)
         per_layer = d_c + d_r  # latent c_KV plus the shared RoPE key k^R
     return float(per_layer * n_layers * bpe)
-
-
-# --------------------------------------------------------------------------- configs
-@dataclass(frozen=True)
-class ModelConfig:
-    """A DeepSeek MLA + MoE transformer's shape, with ``ModelArgs`` field names.
-
-    Fields without a default must be given. ``gate_bias`` makes explicit what
-    DeepSeek's ``model.py`` decides with ``dim == 7168``: V3's router carries a
-    per-expert bias (auxiliary-loss-free balancing, V3 report §2.1.2).
-    """
-
-    vocab_size: int
-    dim: int
-    inter_dim: int  # FFN width of the dense layers
-    moe_inter_dim: int  # FFN width of one expert
-    n_layers: int
-    n_dense_layers: int  # the first layers keep a dense FFN
-    n_heads: int
-    n_routed_experts: int
-    n_shared_experts: int
-    n_activated_experts: int  # routed experts per token (top-k)
-    q_lora_rank: int  # 0 = no query compression
-    kv_lora_rank: int  # d_c
-    qk_nope_head_dim: int  # d_h
-    qk_rope_head_dim: int  # d_h^R
-    v_head_dim: int
-    n_expert_groups: int = 1
-    n_limited_groups: int = 1
-    score_func: str = "softmax"
-    route_scale: float = 1.0
-    gate_bias: bool = False
-    dtype: str = "bf16"
-    name: str = ""
-    source_id: str = ""
-
-    def __post_init__(self) -> None:
-        for f in fields(self):
-            v = getattr(self, f.name)
-            if f.type == "int":
-                if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
-                    raise ValueError(f"config field {f.name} must be an int, got {v!r}")
-                low = 0 if f.name in ("q_lora_rank", "n_dense_layers", "n_shared_experts") else 1
-                if v < low:
-                    raise ValueError(f"config field {f.name} must be >= {low}, got {v}")
-        if self.n_dense_layers > self.n_layers:
-            raise ValueError(
-                f"config field n_dense_layers must be in [0, n_layers={self.n_layers}], "
-                f"got {self.n_dense_layers}")
-        if self.n_activated_experts > self.n_routed_experts:
-            raise ValueError(
-                f"config field n_activated_experts must be in [1, n_routed_experts="
-                f"{self.n_routed_experts}], got {self.n_activated_experts}")
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> ModelConfig:
-        """Build from a dict (a parsed config JSON); ValueError names missing or unknown fields."""
-        names = {f.name for f in fields(cls)}
-        required = {f.name for f in fields(cls)
-                    if f.default is MISSING and f.default_factory is MISSING}
-        unknown = sorted(set(d) - names)
-        if unknown:
-            raise ValueError(f"config has unknown field(s) {unknown}; allowed: {sorted(names)}")
-        missing = sorted(required - set(d))
-        if missing:
-            raise ValueError(f"config is missing field(s) {missing}")
-        return cls(**d)
-
-
-def load_config(name: str) -> ModelConfig:
-    """Load ``data/configs/<name>.json``.
-
-    Args:
-        name: one of :data:`CONFIG_NAMES` (``"deepseek_v2_236b"``,
-            ``"deepseek_v3_671b"``, ``"toy"``).
-
-    Returns:
-        The :class:`ModelConfig`.
-    """
-    if name not in CONFIG_NAMES:
-        raise ValueError(f"name must be one of {CONFIG_NAMES}, got {name!r}")
-    with open(data_path("configs", f"{name}.json")) as f:
-        return ModelConfig.from_dict(json.load(f))
-
-
-def param_counts(config: ModelConfig | dict[str, Any]) -> dict[str, int]:
-    """Total and activated parameters of a DeepSeek MLA + MoE model, part by part.
-
-    Counts the weights ``inference/model.py`` creates (no biases on linears;
-    RMSNorm weights included; input embedding and output head are separate
-    matrices). The multi-token-prediction module of V3 is not part of the config
-    and is not counted.
-
-    Args:
-        config: a :class:`ModelConfig` or a dict with its fields.
-
-    Returns:
-        Dict of ints: ``total``, ``activated`` and the parts ``embedding``,
-        ``head``, ``attention``, ``dense_ffn``, ``routed_experts``,
-        ``shared_experts``, ``gates``, ``norms``, ``activated_routed_experts``.
-        ``activated`` counts every weight a token passes through, embedding
-        row lookups included as the whole embedding (DeepSeek's convention).
-    """
-    c = config if isinstance(config, ModelConfig) else ModelConfig.from_dict(dict(config))
-    qk_head_dim = c.qk_nope_head_dim + c.qk_rope_head_dim
-    # --- MLA, one layer
-    if c.q_lora_rank > 0:
-        q = c.dim * c.q_lora_rank + c.q_lora_rank * c.n_heads * qk_head_dim  # wq_a, wq_b
-        q_norm = c.q_lora_rank
-    else:
-        q = c.dim * c.n_heads * qk_head_dim  # wq
-        q_norm = 0
-    kv = (c.dim * (c.kv_lora_rank + c.qk_rope_head_dim)  # wkv_a: latent + RoPE key
-          + c.kv_lora_rank * c.n_heads * (c.qk_nope_head_dim + c.v_head_dim))  # wkv_b
-    wo = c.n_heads * c.v_head_dim * c.dim
-    attn_layer = q + kv + wo
-    # --- FFNs: SwiGLU, w1, w2, w3
-    dense_mlp = 3 * c.dim * c.inter_dim
-    expert = 3 * c.dim * c.moe_inter_dim
-    gate = c.n_routed_experts * c.dim + (c.n_routed_experts if c.gate_bias else 0)
-    n_moe = c.n_layers - c.n_dense_layers
-    # --- norms: attn_norm + ffn_norm per block, q_norm + kv_norm in MLA, final norm
-    norms = c.n_layers * (2 * c.dim + q_norm + c.kv_lora_rank) + c.dim
-    parts = {
-        "embedding": c.vocab_size * c.dim,
-        "head": c.dim * c.vocab_size,
-        "attention": c.n_layers * attn_layer,
-        "dense_ffn": c.n_dense_layers * dense_mlp,
-        "routed_experts": n_moe * c.n_routed_experts * expert,
-        "shared_experts": n_moe * c.n_shared_experts * expert,
-        "gates": n_moe * gate,
-        "norms": norms,
-    }
-    total = sum(parts.values())
-    parts["activated_routed_experts"] = n_moe * c.n_activated_experts * expert
-    parts["total"] = total
-    parts["activated"] = total - parts["routed_experts"] + parts["activated_routed_experts"]
-    return {k: int(v) for k, v in parts.items()}
 
 
 # --------------------------------------------------------------------------- what-if
