@@ -6,8 +6,9 @@ import re
 import pandas as pd
 import pytest
 
-from explainer import claims
-from explainer.data import SEEDS_DIR, load_sources
+from explainer import claims, ledger_html
+from explainer.data import SEEDS_DIR, load_sources, split_source_ids
+from explainer.figures import ledger as ledger_figures
 
 
 @pytest.fixture(scope="module")
@@ -39,6 +40,7 @@ def _row(**overrides):
         "explanation": "level on DeepSeek's table",
         "topic": "benchmarks",
         "chapter": "reasoning",
+        "searched": "",
     }
     row.update(overrides)
     return row
@@ -57,7 +59,7 @@ def test_ledger_has_the_exact_columns_and_at_least_60_unique_claims(ledger):
 
 def test_ledger_fields_are_filled_and_from_the_allowed_sets(ledger):
     for col in claims.COLUMNS:
-        if col != "chapter":
+        if col not in ("chapter", "searched"):
             assert (ledger[col].str.strip() != "").all(), f"empty {col}"
     assert set(ledger["verdict"]) <= set(claims.VERDICTS)
     assert set(ledger["topic"]) <= set(claims.TOPICS)
@@ -66,7 +68,7 @@ def test_ledger_fields_are_filled_and_from_the_allowed_sets(ledger):
 
 def test_every_source_id_resolves(ledger):
     known = set(load_sources().index)
-    used = {s.strip() for v in ledger["source_id"] for s in v.split(";")}
+    used = {s for v in ledger["source_id"] for s in split_source_ids(v)}
     assert used <= known, sorted(used - known)
 
 
@@ -94,9 +96,57 @@ def test_quotes_are_short(ledger):
 def test_rows_citing_only_secondary_sources_say_so_or_are_not_supported(ledger):
     kind = load_sources()["kind"]
     for r in ledger.itertuples():
-        kinds = {kind[s.strip()] for s in r.source_id.split(";")}
+        kinds = {kind[s] for s in split_source_ids(r.source_id)}
         if kinds == {"secondary"} and r.verdict == "supported":
             assert "secondary" in (r.primary_says + r.explanation).lower(), r.claim_id
+
+
+def test_every_unverifiable_row_says_what_was_searched(ledger):
+    """Unverifiable means "looked, and no source settles it": the row says where it looked."""
+    rows = ledger[ledger["verdict"] == "unverifiable"]
+    assert len(rows) > 0
+    empty = rows.loc[rows["searched"].str.strip().str.len() < 20, "claim_id"].tolist()
+    assert not empty, f"unverifiable rows without a 'searched' note: {empty}"
+    # a note names when the search was made
+    undated = rows.loc[~rows["searched"].str.contains(r"20\d\d-\d\d-\d\d"), "claim_id"].tolist()
+    assert not undated, undated
+
+
+def test_every_settled_verdict_cites_evidence_beyond_the_seed(ledger):
+    """supported / approximate / wrong rows cite a primary or secondary source, not only the
+    seed article or the book's own arithmetic."""
+    kind = load_sources()["kind"]
+    settled = ledger[ledger["verdict"].isin(claims.CHECKED_VERDICTS)]
+    assert len(settled) > 0
+    bare = [r.claim_id for r in settled.itertuples()
+            if not {kind[s] for s in split_source_ids(r.source_id)} & {"primary", "secondary"}]
+    assert not bare, bare
+
+
+def test_source_support_splits_each_verdict_by_its_best_source(ledger):
+    table = claims.source_support(ledger)
+    assert list(table.index) == list(claims.VERDICTS)
+    assert list(table.columns) == ["primary", "secondary only", "neither", "total"]
+    assert table["total"].sum() == len(ledger)
+    assert (table[["primary", "secondary only", "neither"]].sum(axis=1) == table["total"]).all()
+    assert (table.loc[list(claims.CHECKED_VERDICTS), "neither"] == 0).all()
+    # hand-checked rows: C002 cites r1_paper (primary), C038 only Andreessen's reported post
+    tiny = ledger[ledger["claim_id"].isin(["C002", "C038"])]
+    small = claims.source_support(tiny)
+    assert small.loc["supported", "primary"] == 1 and small.loc["supported", "secondary only"] == 1
+    assert small["total"].sum() == 2
+
+
+def test_changed_verdicts_follow_their_evidence(ledger):
+    """Rows re-judged for issue 18 (each change is listed in the closing note)."""
+    verdict = ledger.set_index("claim_id")["verdict"]
+    assert verdict["C067"] == "wrong"  # MTP was inspired by Gloeckle et al., not pioneered
+    assert verdict["C083"] == "wrong"  # GPT-4 was $30/$60 or $10/$30; $5 was GPT-4o's input
+    assert verdict["C031"] == "approximate"  # free users could only try o3-mini
+    assert verdict["C080"] == verdict["C081"] == "approximate"  # both secondary estimates
+    assert verdict["C037"] == verdict["C057"] == "supported"  # the same one-tenth comparison
+    for cid in ("C021", "C028", "C038", "C049", "C017"):
+        assert verdict[cid] == "supported", cid
 
 
 # ------------------------------------------------------------------ validate_claims on bad input
@@ -129,6 +179,11 @@ def test_validate_accepts_a_good_row_and_normalises_whitespace_only(tiny_seeds):
         ({"topic": "vibes"}, r"C001: topic 'vibes' not one of"),
         ({"chapter": "nowhere"}, r"C001: chapter 'nowhere' not one of"),
         ({"claim_id": "X1"}, r"X1: claim_id must look like C001"),
+        ({"verdict": "unverifiable"}, r"C001: unverifiable but 'searched' is empty"),
+        ({"verdict": "unverifiable", "searched": "  "}, r"C001: unverifiable but 'searched'"),
+        ({"source_id": "seed_000"}, r"C001: verdict 'supported' needs a primary or secondary"),
+        ({"verdict": "wrong", "source_id": "seed_000;book"},
+         r"C001: verdict 'wrong' needs a primary or secondary source"),
     ],
 )
 def test_validate_reports_each_problem(tiny_seeds, overrides, message):
@@ -169,7 +224,7 @@ def _tiny_ledger():
 
 
 def test_ledger_html_has_one_row_per_claim_with_data_attributes():
-    page = claims.ledger_html(_tiny_ledger())
+    page = ledger_html.ledger_html(_tiny_ledger())
     assert page.count('<table id="claims-ledger-table"') == 1
     rows = re.findall(r'<tr class="claim-row" id="claim-(C\d+)" data-verdict="(\w+)" '
                       r'data-seed="([^"]+)" data-topic="(\w+)">', page)
@@ -182,31 +237,62 @@ def test_ledger_html_has_one_row_per_claim_with_data_attributes():
 
 
 def test_ledger_html_has_filters_sort_headers_and_links():
-    page = claims.ledger_html(_tiny_ledger())
+    page = ledger_html.ledger_html(_tiny_ledger())
     for key in ("seed", "verdict", "topic"):
         assert f'<select data-filter="{key}">' in page
     # verdict options: "all" plus the verdicts present, in VERDICTS order
     verdict_select = re.search(r'<select data-filter="verdict">(.*?)</select>', page).group(1)
     assert re.findall(r'value="(\w*)"', verdict_select) == ["", "supported", "wrong", "projection"]
-    assert len(re.findall(r"<th data-sort-key=", page)) == len(claims._LEDGER_COLUMNS)
+    assert len(re.findall(r"<th data-sort-key=", page)) == len(ledger_html.LEDGER_COLUMNS)
     assert 'href="https://arxiv.org/abs/2501.12948"' in page  # r1_paper's url
     assert "(secondary)" in page  # sec_o3mini is marked
     assert 'href="reasoning.html"' in page and 'href="scale_pivot.html"' in page
     assert "x &lt; y &amp; &quot;z&quot;" in page  # escaped
-    assert "<script" in page and "src=" not in page.split("<script", 1)[1]  # inline JS only
-    assert 'style.display = ok ? "" : "none"' in page
+    # the book serves the CSS and JS from static/ (explainer.book); no script in the markup
+    assert "<script" not in page and "<style" not in page
+
+
+def test_ledger_css_and_js_are_static_files_the_book_loads():
+    from explainer import book
+    from explainer.charts import STATIC_DIR
+
+    for name in ledger_html.STATIC_FILES:
+        assert (STATIC_DIR / name).is_file(), name
+    js = (STATIC_DIR / "ledger.js").read_text(encoding="utf-8")
+    assert 'r.style.display = ok ? "" : "none"' in js
+    assert "getElementById" not in js  # looks inside its wrapper (the page reuses the id)
+    css, script = ledger_html.STATIC_FILES
+
+    class App:  # records what the extension registers
+        def __init__(self):
+            self.css, self.js = [], []
+
+        def connect(self, *args):
+            pass
+
+        def add_css_file(self, name, **kw):
+            self.css.append(name)
+
+        def add_js_file(self, name, **kw):
+            self.js.append(name)
+
+    app = App()
+    book.setup(app)
+    assert css in app.css and script in app.js
+    page = ledger_html.ledger_html(_tiny_ledger(), standalone=True)
+    assert page.count("<script>") == 1 and "<style>" in page and "src=" not in page
 
 
 def test_ledger_html_rejects_a_frame_without_ledger_columns():
     with pytest.raises(ValueError, match="missing ledger columns"):
-        claims.ledger_html(pd.DataFrame({"claim_id": ["C001"]}))
+        ledger_html.ledger_html(pd.DataFrame({"claim_id": ["C001"]}))
 
 
 def test_chapter_claims_html_lists_only_that_chapter_and_links_to_the_ledger():
-    page = claims.chapter_claims_html("scale_pivot", _tiny_ledger())
+    page = ledger_html.chapter_claims_html("scale_pivot", _tiny_ledger())
     assert re.findall(r'href="claims_ledger.html#claim-(C\d+)"', page) == ["C003"]
     assert 'href="claims_ledger.html"' in page and "1 claim from" in page
-    empty = claims.chapter_claims_html("moe", _tiny_ledger())
+    empty = ledger_html.chapter_claims_html("moe", _tiny_ledger())
     assert "<table" not in empty and 'href="claims_ledger.html"' in empty
 
 
@@ -234,10 +320,15 @@ def test_verdict_counts_and_chart(ledger):
     counts = claims.verdict_counts(ledger)
     assert list(counts.columns) == list(claims.VERDICTS)
     assert counts.to_numpy().sum() == len(ledger)
-    spec = claims.verdicts_chart(ledger).to_dict()
+    chart = ledger_figures.verdicts_chart(ledger)
+    spec = chart.to_dict()  # validates against Altair's Vega-Lite schema
     assert spec["mark"]["type"] == "bar"
     assert spec["encoding"]["color"]["scale"]["domain"] == list(claims.VERDICTS)
     assert spec["params"][0]["bind"] == "legend"
+    assert len(spec["description"]) > 20
+    from explainer.figures._base import spec_bytes
+
+    assert spec_bytes(chart) < 300_000
 
 
 # ------------------------------------------------------------- the table's JavaScript, in Chromium
@@ -257,7 +348,8 @@ def test_ledger_table_filters_searches_and_sorts_in_a_browser(browser):
     # and holds other tables before the ledger
     page.set_content('<html><body><section id="claims-ledger"><h1>Claims ledger</h1>'
                      '<table><tbody><tr><td>another table</td></tr></tbody></table>'
-                     f"{claims.ledger_html(_tiny_ledger())}</section></body></html>")
+                     f"{ledger_html.ledger_html(_tiny_ledger(), standalone=True)}"
+                     "</section></body></html>")
     count = page.locator("#claims-ledger-count")
     assert page.evaluate(VISIBLE_IDS) == ["claim-C001", "claim-C002", "claim-C003"]
     assert count.inner_text() == "3 of 3 claims shown"

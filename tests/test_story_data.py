@@ -17,7 +17,7 @@ import re
 
 import pytest
 
-from explainer.data import DATA_DIR, SEEDS_DIR, load_sources, read_csv
+from explainer.data import DATA_DIR, SEEDS_DIR, load_sources, read_csv, split_source_ids
 
 SEED_004 = "004_e09b04f53abad312.txt"
 STATUSES = {"projection", "article_estimate"}
@@ -130,9 +130,16 @@ def test_story_events_are_dated_sourced_and_flag_secondary_sources():
     assert df["date"].is_monotonic_increasing
     kinds = load_sources()["kind"]
     for _, row in df.iterrows():
-        ids = row["source_id"].split(";")
+        ids = split_source_ids(row["source_id"])
         assert row["is_secondary"] == any(kinds[i] == "secondary" for i in ids), row["event"]
     assert set(df["kind"]) <= {"release", "market", "response"}
+
+
+def test_split_source_ids_reads_one_cell():
+    assert split_source_ids("v3_report; llama31_card;book") == ["v3_report", "llama31_card", "book"]
+    assert split_source_ids("r1_paper") == ["r1_paper"]
+    assert split_source_ids("") == [] and split_source_ids(None) == []
+    assert split_source_ids(float("nan")) == [] and split_source_ids(" ; ") == []
 
 
 def test_seed_tables_are_listed_in_data_readme():

@@ -13,12 +13,23 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["DATA_DIR", "SEEDS_DIR", "data_path", "load_sources", "read_csv"]
+__all__ = ["DATA_DIR", "SEEDS_DIR", "data_path", "load_sources", "read_csv", "split_source_ids"]
 
 _REPO = Path(__file__).resolve().parents[2]
 DATA_DIR = Path(os.environ.get("EXPLAINER_DATA", _REPO / "data"))
 # the five seed articles live beside the checkout, not in it (../shared/seeds)
 SEEDS_DIR = Path(os.environ.get("EXPLAINER_SEEDS", _REPO.parent / "shared" / "seeds"))
+
+
+def split_source_ids(value: object) -> list[str]:
+    """The source ids in one ``source_id`` cell: ``"v3_report; book"`` -> ``["v3_report", "book"]``.
+
+    Several sources are separated by ``;``; blanks around them are dropped, and an empty or
+    missing cell (``None``, ``NaN``, ``""``) gives ``[]``.
+    """
+    if value is None or (isinstance(value, float) and value != value):  # None or NaN
+        return []
+    return [s.strip() for s in str(value).split(";") if s.strip()]
 
 
 def data_path(*parts: str) -> Path:
@@ -50,7 +61,7 @@ def read_csv(name: str, **kwargs) -> pd.DataFrame:
     """
     df = pd.read_csv(data_path(name), **kwargs)
     if "source_id" in df.columns:
-        ids = set(df["source_id"].dropna().astype(str).str.split(";").explode().str.strip())
+        ids = {sid for value in df["source_id"] for sid in split_source_ids(value)}
         unknown = sorted(ids - set(load_sources().index))
         if unknown:
             raise ValueError(f"{name}: source_id not in sources.csv: {unknown}")

@@ -1,0 +1,62 @@
+/* Filtering and sorting for the claims ledger table (explainer.ledger_html.ledger_html).
+   Loaded on every page by explainer.book; does nothing on pages without the table. Every
+   element is looked up inside its wrapper, never by id: on the book page the section titled
+   "Claims ledger" has the id "claims-ledger" (the table is "claims-ledger-table"). */
+(function () {
+  "use strict";
+  function init(wrap) {
+    var table = wrap.querySelector("table.claims-ledger-table");
+    if (!table || wrap.dataset.ledgerReady) { return; }
+    wrap.dataset.ledgerReady = "1";
+    var tbody = table.tBodies[0];
+    var rows = Array.prototype.slice.call(tbody.querySelectorAll("tr.claim-row"));
+    var selects = wrap.querySelectorAll("select[data-filter]");
+    var search = wrap.querySelector("input.claims-ledger-search");
+    var count = wrap.querySelector(".claims-ledger-count");
+    function apply() {
+      var want = {};
+      Array.prototype.forEach.call(selects, function (s) { want[s.dataset.filter] = s.value; });
+      var needle = search ? search.value.trim().toLowerCase() : "";
+      var shown = 0;
+      rows.forEach(function (r) {
+        var ok = true;
+        for (var key in want) {
+          if (want[key] !== "" && r.dataset[key] !== want[key]) { ok = false; }
+        }
+        if (ok && needle && r.textContent.toLowerCase().indexOf(needle) < 0) { ok = false; }
+        r.style.display = ok ? "" : "none";
+        if (ok) { shown += 1; }
+      });
+      if (count) { count.textContent = shown + " of " + rows.length + " claims shown"; }
+    }
+    Array.prototype.forEach.call(selects, function (s) { s.addEventListener("change", apply); });
+    if (search) { search.addEventListener("input", apply); }
+    var heads = table.querySelectorAll("th[data-sort-key]");
+    Array.prototype.forEach.call(heads, function (th) {
+      th.addEventListener("click", function () {
+        var key = th.dataset.sortKey;
+        var dir = th.getAttribute("aria-sort") === "ascending" ? -1 : 1;
+        Array.prototype.forEach.call(heads, function (h) { h.removeAttribute("aria-sort"); });
+        th.setAttribute("aria-sort", dir === 1 ? "ascending" : "descending");
+        function val(r) {
+          var cell = r.querySelector('td[data-key="' + key + '"]');
+          return cell ? (cell.dataset.value || cell.textContent).trim() : "";
+        }
+        rows.sort(function (a, b) {
+          return dir * val(a).localeCompare(val(b), undefined, {numeric: true});
+        });
+        rows.forEach(function (r) { tbody.appendChild(r); });
+      });
+    });
+    apply();
+  }
+  function initAll() {
+    Array.prototype.forEach.call(document.querySelectorAll("div.claims-ledger-wrap"), init);
+  }
+  window.explainerLedgerInit = initAll;
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", initAll);
+  } else {
+    initAll();
+  }
+})();
