@@ -5,6 +5,9 @@ it saves touches the repository), opens the at-a-glance chapter in headless
 Chromium with every request off 127.0.0.1 refused, runs all cells, then types
 a new value into the ipywidgets slider and checks that Python recomputed the
 table and redrew the chart.
+
+Every wait is bounded, and a wait that runs out fails naming the cells JupyterLab
+still shows as running (``[*]``), so a stalled cell is a loud failure (issue #10).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.browser
@@ -56,6 +60,31 @@ def lab(tmp_path_factory):
     proc.wait(timeout=30)
 
 
+def _running_cells(page) -> str:
+    """The cells JupyterLab marks as running or queued (``[*]``), with their first line."""
+    found = []
+    cells = page.locator(".jp-Notebook .jp-CodeCell")
+    for i in range(cells.count()):
+        cell = cells.nth(i)
+        try:
+            prompt = cell.locator(".jp-InputPrompt").first.inner_text(timeout=1_000)
+            if "*" in prompt:
+                src = cell.locator(".cm-content").first.inner_text(timeout=1_000)
+                found.append(f"code cell {i} {prompt.strip()} {src.strip().splitlines()[:1]}")
+        except PlaywrightTimeout:  # a cell JupyterLab has not rendered (windowed notebook)
+            continue
+    return "; ".join(found) or "none shown"
+
+
+def _wait(page, locator, what: str, timeout_ms: int) -> None:
+    """``locator.wait_for``; on time-out, fail naming what was awaited and the running cells."""
+    try:
+        locator.wait_for(timeout=timeout_ms)
+    except PlaywrightTimeout:
+        pytest.fail(f"{what} did not appear within {timeout_ms / 1000:.0f} s; "
+                    f"cells still running: {_running_cells(page)}")
+
+
 def test_widgets_recompute_live_and_charts_draw_offline(lab, browser):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     outside = []
@@ -80,20 +109,23 @@ def test_widgets_recompute_live_and_charts_draw_offline(lab, browser):
         page.locator(".lm-MenuBar-item", has_text="Run").first.click()
         page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
         slider = page.locator(".widget-slider").first
-        slider.wait_for(timeout=120_000)
+        _wait(page, slider, "the ipywidgets slider (Run All Cells)", 120_000)
         status = page.locator(".jp-OutputArea-output pre", has_text="benchmarks differ by at least")
-        status.first.wait_for(timeout=60_000)
+        _wait(page, status.first, "the widget's status line", 60_000)
         assert "10 of 10 benchmarks differ by at least 0.0 points" in status.first.inner_text()
         # the chart inside the widget is drawn by JupyterLab's own Vega renderer
         # (cells are rendered lazily: bring the widget into view first)
         slider.scroll_into_view_if_needed()
-        page.wait_for_selector(".widget-output .vega-embed svg, .widget-output .vega-embed canvas", timeout=60_000)
+        _wait(page, page.locator(".widget-output .vega-embed svg, .widget-output .vega-embed canvas")
+              .first, "the chart inside the widget", 60_000)
         readout = slider.locator(".widget-readout")
         readout.click()
         page.keyboard.press("Control+A")
         page.keyboard.type("1.0")
         page.keyboard.press("Enter")
-        page.locator(".jp-OutputArea-output pre", has_text="6 of 10 benchmarks differ by at least 1.0 points").wait_for(timeout=60_000)
+        _wait(page, page.locator(".jp-OutputArea-output pre",
+                                 has_text="6 of 10 benchmarks differ by at least 1.0 points"),
+              "the recomputed status line after typing 1.0", 60_000)
         assert outside == [], f"requests left 127.0.0.1: {outside}"
     finally:
         context.close()

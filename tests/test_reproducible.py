@@ -2,7 +2,9 @@
 
 Each chapter is executed twice here, the way the book build does it (with
 `EXPLAINER_BOOK_BUILD=1`), and every text output (streams, text/plain) of the
-two runs is compared.
+two runs is compared. Cells run under the book's per-cell timeout
+(:data:`explainer.execution.CELL_TIMEOUT`); the root ``conftest.py`` installs the
+issue #10 guard, so a stalled cell fails the test naming the cell.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from explainer.execution import CELL_TIMEOUT, installed
 from explainer.widgets import BOOK_BUILD_ENV
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,8 +40,9 @@ def _texts(nb) -> list[str]:
 
 
 def _execute(path: Path):
+    assert installed() == {"fix": True, "guard": True}, "run under the repository's conftest.py"
     nb = nbformat.read(path, as_version=4)
-    NotebookClient(nb, timeout=300, kernel_name="python3",
+    NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3",
                    resources={"metadata": {"path": str(path.parent)}}).execute()
     return nb
 
