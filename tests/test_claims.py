@@ -252,9 +252,12 @@ def test_ledger_html_has_filters_sort_headers_and_links():
     assert "<script" not in page and "<style" not in page
 
 
-def test_ledger_css_and_js_are_static_files_the_book_loads():
+def test_ledger_css_and_js_are_static_files_the_book_loads(monkeypatch):
     from explainer import book
     from explainer.charts import STATIC_DIR
+    from explainer.widgets import BOOK_BUILD_ENV
+
+    monkeypatch.setenv(BOOK_BUILD_ENV, "")  # book.setup sets it; restored after the test
 
     for name in ledger_html.STATIC_FILES:
         assert (STATIC_DIR / name).is_file(), name
