@@ -230,3 +230,51 @@ def test_loaders_are_indexed_the_way_chapters_read_them():
 def test_costs_still_exports_the_architecture_names_older_callers_use():
     assert costs.load_config is architecture.load_config
     assert costs.param_counts is architecture.param_counts and costs.ModelConfig is architecture.ModelConfig
+
+
+def test_attention_flops_is_kaplans_term_for_plain_multi_head_attention():
+    # Kaplan et al. 2020 Table 1: forward 2·n_layer·n_ctx·d_attn, training 3x that
+    n_layer, n_ctx, n_heads, d_head = 12, 1024, 12, 64
+    got = costs.attention_training_flops_per_token(n_layer, n_ctx, n_heads, d_head, d_head)
+    assert got == 6 * n_layer * n_ctx * (n_heads * d_head)
+    # half of PaLM's 12·L·H·Q·T, which counts the whole window
+    assert got == 12 * n_layer * n_heads * d_head * n_ctx / 2
+    with pytest.raises(ValueError, match="seq_len"):
+        costs.attention_training_flops_per_token(2, 0, 2, 8, 8)
+
+
+@pytest.mark.parametrize("point", [(2.0, 0.346, 14.8, 37.0, 989.4, 2048),
+                                   (9.5, 0.05, 450.0, 1999.0, 1978.9, 100_000)])
+def test_browser_expressions_agree_with_library(point):
+    usd, mfu, tok, act, peak, n = point
+    env = dict(zip(costs.WHAT_IF_PARAMS, point[:5]), n_gpus=n)
+    flops = _eval_vega_arithmetic(costs.what_if_flops_expr(), env)
+    assert flops == pytest.approx(costs.training_flops(act * 1e9, tok * 1e12), rel=1e-12)
+    hours = _eval_vega_arithmetic(costs.gpu_hours_expr(costs.what_if_flops_expr()), env)
+    assert hours == pytest.approx(costs.gpu_hours(flops, peak * 1e12, mfu), rel=1e-12)
+    days = _eval_vega_arithmetic(costs.days_expr(costs.gpu_hours_expr(costs.what_if_flops_expr())), env)
+    assert days == pytest.approx(hours / n / 24, rel=1e-12)
+
+
+def test_what_if_defaults_are_v3_pretraining_from_the_data():
+    from explainer import facts
+
+    v3 = facts.training_compute().loc["DeepSeek-V3"]
+    gpus = costs.load_gpus().loc["H800"]
+    assert costs.MFU.default == round(v3["mfu"], 3)
+    assert costs.TOKENS.default == v3["training_tokens"] / 1e12
+    assert costs.ACTIVE_PARAMS.default == v3["active_params"] / 1e9
+    assert costs.PEAK.options == (round(gpus["peak_bf16_dense_flops"] / 1e12, 1),
+                                  round(gpus["peak_fp8_dense_flops"] / 1e12, 1))
+    assert costs.PRICE.default == facts.training_bill().usd_per_gpu_hour
+    assert costs.N_GPUS.default == costs.load_clusters().loc["documented", "gpus"]
+    assert costs.what_if_cost_usd(*(c.default for c in costs.WHAT_IF_CONTROLS)) == pytest.approx(
+        5_328_000, rel=2e-3)
+
+
+def test_kv_cache_table_has_every_design_per_model():
+    from explainer import architecture
+
+    t = costs.kv_cache_table({"V3": architecture.load_config("deepseek_v3_671b")})
+    assert list(t["attention"]) == ["MHA", "GQA", "MQA", "MLA"]
+    assert t.set_index("attention").loc["MLA", "bytes per token"] == (512 + 64) * 61 * 2

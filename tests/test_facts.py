@@ -107,3 +107,15 @@ def test_benchmark_gaps_all_ten():
     assert facts.benchmark_summary(g, near=1.0)["near"] == 4
     with pytest.raises(ValueError, match="near"):
         facts.benchmark_summary(g, near=0)
+
+
+def test_with_attention_raises_v3_more_than_llama():
+    w = facts.with_attention()
+    # V3: 3·61·4096·128·(192+128) per token against 6·37e9; Llama: 3·126·8192·128·256 against 6·405e9
+    assert w.loc["DeepSeek-V3", "attention"] == 3 * 61 * 4096 * 128 * 320
+    assert w.loc["DeepSeek-V3", "attention_share"] == pytest.approx(3 * 61 * 4096 * 128 * 320 / 222e9)
+    assert w.loc["Llama 3.1 405B", "attention"] == 3 * 126 * 8192 * 128 * 256
+    assert w.loc["DeepSeek-V3", "attention_share"] > 3 * w.loc["Llama 3.1 405B", "attention_share"]
+    comp = facts.training_compute()
+    assert w.loc["DeepSeek-V3", "mfu_with_attention"] == pytest.approx(
+        comp.loc["DeepSeek-V3", "mfu"] * (1 + w.loc["DeepSeek-V3", "attention_share"]))

@@ -30,15 +30,30 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from explainer.controls import Choice, Slider
+
 # re-exported for callers written before the architecture module existed (moe chapter, attention)
 from explainer.architecture import CONFIG_NAMES, ModelConfig, load_config, param_counts  # noqa: F401
 from explainer.data import read_csv
 
 __all__ = [
     "KV_KINDS",
+    "ACTIVE_PARAMS",
+    "MFU",
+    "N_GPUS",
+    "PEAK",
+    "PRICE",
     "SECONDS_PER_HOUR",
+    "TOKENS",
+    "WHAT_IF_CONTROLS",
     "WHAT_IF_PARAMS",
     "api_cost_usd",
+    "attention_training_flops_per_token",
+    "days_expr",
+    "gpu_hours_expr",
+    "kv_cache_table",
+    "load_attention_shapes",
+    "what_if_flops_expr",
     "gpu_hours",
     "inference_flops_per_token",
     "kv_cache_bytes_per_token",
@@ -56,8 +71,22 @@ __all__ = [
 
 SECONDS_PER_HOUR = 3600
 KV_KINDS = ("mha", "gqa", "mqa", "mla")
+
+# --- the what-if calculator's controls, declared once for the cost and scale chapters.
+# Defaults reproduce DeepSeek-V3's pre-training: $2 per GPU-hour (V3 report, Table 1), the MFU
+# that 2.664M GPU-hours imply for 6·N·D (tests check it against explainer.facts), 14.8T
+# tokens, 37B activated parameters, the H800's dense peaks (data/gpus.csv).
+PRICE = Slider("usd_per_gpu_hour", "US$ per GPU-hour", 0.5, 10.0, 0.1, default=2.0)
+MFU = Slider("mfu", "MFU", 0.05, 0.8, 0.005, default=0.346)
+TOKENS = Slider("tokens_t", "training tokens (trillions)", 0.5, 500.0, 0.1, default=14.8)
+ACTIVE_PARAMS = Slider("active_params_b", "activated parameters (billions)", 1, 2000, 1,
+                       default=37)
+PEAK = Choice("peak_tflops", "GPU peak (H800/H100, TFLOP/s)", options=(989.4, 1978.9),
+              default=989.4, labels=("BF16 dense", "FP8 dense"))
+N_GPUS = Slider("n_gpus", "GPUs in the cluster", 1024, 200_000, 16, default=2048)
+WHAT_IF_CONTROLS = (PRICE, MFU, TOKENS, ACTIVE_PARAMS, PEAK)
 # names of the Vega-Lite params the what-if chart binds to sliders (units in the name)
-WHAT_IF_PARAMS = ("usd_per_gpu_hour", "mfu", "tokens_t", "active_params_b", "peak_tflops")
+WHAT_IF_PARAMS = tuple(c.name for c in WHAT_IF_CONTROLS)
 
 Number = float | int | np.ndarray
 
@@ -135,6 +164,33 @@ def inference_flops_per_token(active_params: Number) -> Number:
         FLOPs per token, ``2 * active_params``.
     """
     return _out(2.0 * _positive("active_params", active_params))  # one multiply-add per weight
+
+
+def attention_training_flops_per_token(n_layers: int, seq_len: int, n_heads: int,
+                                       qk_head_dim: int, v_head_dim: int) -> float:
+    """Training FLOPs per token of attention over the context, which 6·N·D leaves out.
+
+    Per layer and token, the scores ``q·kᵀ`` cost ``2·T·n_h·d_qk`` multiply-adds
+    over a window of ``T`` tokens and the weighted sum of values ``2·T·n_h·d_v``; a
+    causal mask halves the average window, and the backward pass costs twice the
+    forward. Hence ``3·n_layers·T·n_h·(d_qk + d_v)``. With ``d_qk = d_v`` it is
+    Kaplan et al. 2020's ``6·n_layer·n_ctx·d_attn`` (Table 1, forward
+    ``2·n_layer·n_ctx·d_attn``, times 3 for training), and half PaLM's
+    ``12·L·H·Q·T`` (Chowdhery et al. 2022, App. B, which counts the full window).
+
+    Args:
+        n_layers: transformer layers. seq_len: training sequence length T.
+        n_heads: attention heads n_h. qk_head_dim: per-head query/key width d_qk
+            (MLA: ``qk_nope_head_dim + qk_rope_head_dim``). v_head_dim: per-head
+            value width d_v. All whole numbers > 0.
+
+    Returns:
+        FLOPs per training token.
+    """
+    sizes = {"n_layers": n_layers, "seq_len": seq_len, "n_heads": n_heads,
+             "qk_head_dim": qk_head_dim, "v_head_dim": v_head_dim}
+    n, t, h, dqk, dv = (_positive_int(k, v) for k, v in sizes.items())
+    return float(3 * n * t * h * (dqk + dv))
 
 
 def gpu_hours(flops: Number, peak_flops_per_gpu: Number, mfu: Number) -> Number:
@@ -257,7 +313,55 @@ def kv_cache_bytes_per_token(
     return float(per_layer * n_layers * bpe)
 
 
+def kv_cache_table(configs: dict[str, Any], *, n_kv_groups: int = 8,
+                   bytes_per_element: float = 2) -> pd.DataFrame:
+    """KV-cache bytes per token of each attention design at each model's layer and head sizes.
+
+    MHA, GQA and MQA are counterfactuals: the same layers, heads and head width
+    (``qk_nope_head_dim``) with another attention design.
+
+    Args:
+        configs: ``{label: ModelConfig}`` (:func:`explainer.architecture.load_config`).
+        n_kv_groups: groups for GQA (an illustrative choice).
+        bytes_per_element: 2 for BF16.
+
+    Returns:
+        One row per model and design: ``model size``, ``attention`` (``"MHA"`` ...),
+        ``bytes per token``.
+    """
+    rows = []
+    for label, c in configs.items():
+        for kind in KV_KINDS:
+            b = kv_cache_bytes_per_token(kind, n_layers=c.n_layers, n_heads=c.n_heads,
+                                         head_dim=c.qk_nope_head_dim, n_kv_groups=n_kv_groups,
+                                         kv_lora_rank=c.kv_lora_rank,
+                                         qk_rope_head_dim=c.qk_rope_head_dim,
+                                         bytes_per_element=bytes_per_element)
+            rows.append({"model size": label, "attention": kind.upper(), "bytes per token": b})
+    return pd.DataFrame(rows)
+
+
 # --------------------------------------------------------------------------- what-if
+def what_if_flops_expr(prefix: str = "") -> str:
+    """:func:`training_flops` as a Vega expression over the slider units (billions, trillions)."""
+    act, tok = prefix + ACTIVE_PARAMS.name, prefix + TOKENS.name
+    return f"6 * ({act} * 1e9) * ({tok} * 1e12)"
+
+
+def gpu_hours_expr(flops: str, peak_tflops: str = PEAK.name, mfu: str = MFU.name) -> str:
+    """:func:`gpu_hours` as a Vega expression; the peak is in TFLOP/s (the slider's unit).
+
+    Args:
+        flops, peak_tflops, mfu: Vega expressions (param names or ``datum.`` fields).
+    """
+    return f"({flops}) / (({peak_tflops}) * 1e12 * ({mfu})) / 3600"
+
+
+def days_expr(hours: str, n_gpus: str = N_GPUS.name) -> str:
+    """Wall-clock days of ``hours`` GPU-hours on ``n_gpus`` GPUs, as a Vega expression."""
+    return f"({hours}) / ({n_gpus}) / 24"
+
+
 def what_if_cost_expr(prefix: str = "") -> str:
     """The training-cost formula as a Vega expression over the what-if params.
 
@@ -272,8 +376,8 @@ def what_if_cost_expr(prefix: str = "") -> str:
     Returns:
         An expression string in US dollars.
     """
-    usd, mfu, tok, act, peak = (prefix + p for p in WHAT_IF_PARAMS)
-    return f"6 * ({act} * 1e9) * ({tok} * 1e12) / (({peak} * 1e12) * {mfu}) / 3600 * {usd}"
+    hours = gpu_hours_expr(what_if_flops_expr(prefix), prefix + PEAK.name, prefix + MFU.name)
+    return f"{hours} * {prefix + PRICE.name}"
 
 
 def what_if_cost_usd(usd_per_gpu_hour: Number, mfu: Number, tokens_t: Number,
@@ -328,3 +432,9 @@ def load_seed_table() -> pd.DataFrame:
 def load_clusters() -> pd.DataFrame:
     """``data/clusters.csv`` indexed by ``status`` (``documented``, ``projection``)."""
     return read_csv("clusters.csv").set_index("status")
+
+
+def load_attention_shapes() -> pd.DataFrame:
+    """``data/attention_shapes.csv`` indexed by ``model``: layers, heads, head widths and the
+    pre-training sequence length, for :func:`attention_training_flops_per_token`."""
+    return read_csv("attention_shapes.csv").set_index("model")

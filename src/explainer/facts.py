@@ -11,6 +11,7 @@ and a test pins it.
   report, Table 1), the dollars recomputed with :func:`~explainer.costs.training_cost_usd`.
 * :func:`training_compute`: 6·N·D per model, the GPU-hours those FLOPs were spent
   in, and the throughput and model-FLOPs utilisation (MFU) that implies.
+* :func:`with_attention`: the same MFU once attention over the context is counted.
 * :func:`one_tenth`: V3 against Llama 3.1 405B in GPU-hours and in FLOPs.
 * :func:`api_price_gap`: how much less one API bills than another per million
   input and output tokens, through :func:`~explainer.costs.api_cost_usd`.
@@ -49,6 +50,7 @@ __all__ = [
     "seed_table_check",
     "training_bill",
     "training_compute",
+    "with_attention",
 ]
 
 V3 = "DeepSeek-V3"
@@ -189,6 +191,30 @@ def training_compute(precision: str = "bf16") -> pd.DataFrame:
     flops_per_s = out["flops_6nd"] / (out["gpu_hours"] * costs.SECONDS_PER_HOUR)
     out["tflops_per_gpu"] = flops_per_s / 1e12
     out["mfu"] = flops_per_s / out["gpu_type"].map(gpus[_PRECISIONS[precision]])
+    return out
+
+
+def with_attention(precision: str = "bf16") -> pd.DataFrame:
+    """Implied MFU by 6·N·D and with the attention term added, for the models whose
+    attention shape is in ``data/attention_shapes.csv`` (V3 and Llama 3.1 405B).
+
+    Attention per token is :func:`explainer.costs.attention_training_flops_per_token`
+    at the pre-training sequence length (V3 4K, Llama 8K).
+
+    Returns:
+        Indexed by ``model``: ``flops_6n`` (6·N per token), ``attention`` (per token),
+        ``attention_share`` (attention ÷ 6·N), ``mfu`` (6·N·D only) and
+        ``mfu_with_attention`` (``mfu × (1 + attention_share)``).
+    """
+    comp = training_compute(precision)
+    shapes = costs.load_attention_shapes()
+    out = pd.DataFrame(index=shapes.index)
+    out["flops_6n"] = 6.0 * comp.loc[shapes.index, "active_params"]
+    out["attention"] = [costs.attention_training_flops_per_token(
+        r.n_layers, r.seq_len, r.n_heads, r.qk_head_dim, r.v_head_dim) for r in shapes.itertuples()]
+    out["attention_share"] = out["attention"] / out["flops_6n"]
+    out["mfu"] = comp.loc[shapes.index, "mfu"]
+    out["mfu_with_attention"] = out["mfu"] * (1 + out["attention_share"])
     return out
 
 
