@@ -1,0 +1,382 @@
+"""FP8 (E4M3) training arithmetic on a CPU: fine-grained scaling and accumulation.
+
+What this module teaches (DeepSeek-V3 report, arXiv 2412.19437, §3.3):
+
+* **E4M3** has 4 exponent and 3 mantissa bits: the largest value is 448, normal
+  numbers start at ``2**-6`` and round to within a relative ``2**-4``. Torch
+  stores it as ``torch.float8_e4m3fn``. A tensor is multiplied by a *scale*
+  first so that its largest magnitude lands on 448 (:func:`quantize`).
+* **Fine-grained scaling** (§3.3.2): one scale per **1x128 tile** of an
+  activation (per token, per 128 channels) and per **128x128 block** of a
+  weight, computed online from the current maximum. A single outlier then only
+  coarsens its own tile, where a per-tensor scale pushes every other value of
+  the tensor toward E4M3's subnormal floor (:func:`matmul_errors`).
+* **Accumulation precision** (§3.3.2): the report measures that FP8 GEMMs on
+  H800 tensor cores keep "around 14 bits" while summing over the inner
+  dimension ``K``, and fixes it by copying the partial sum to FP32 registers
+  every ``N_C = 128`` elements. :func:`accumulate` models that accumulator
+  (a running sum rounded to ``bits`` significant bits after every addition;
+  the hardware's exact alignment and rounding are not public, so both round-
+  to-nearest and truncation are offered).
+* **What FP8 halves** (:func:`storage_bytes`, :func:`gemm_speedup`): the bytes
+  of the tensors that are stored or sent in FP8, and the time of the GEMMs
+  (FP8 tensor-core peak is twice BF16's); not the FP32 master weights and
+  gradients, not the operators kept in higher precision, not the rest of the
+  step.
+
+References: DeepSeek-V3 report §3.3 (Figure 6-7), §3.3.2-3.3.3; deepseek-ai/
+DeepGEMM and DeepSeek-V3 ``inference/kernel.py`` (``act_quant`` with 128-wide
+blocks, ``weight_dequant`` with 128x128 blocks) for the layout; Micikevicius
+et al., "FP8 Formats for Deep Learning" (arXiv 2209.05433) for E4M3.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import torch
+
+__all__ = [
+    "BLOCK",
+    "E4M3",
+    "E4M3_MAX",
+    "E4M3_MIN_NORMAL",
+    "E4M3_UNIT_ROUNDOFF",
+    "TILE",
+    "accumulate",
+    "accumulation_error",
+    "outlier_sweep",
+    "dequantize",
+    "gemm_speedup",
+    "matmul_errors",
+    "outlier_activations",
+    "quantize",
+    "round_to_bits",
+    "storage_bytes",
+]
+
+E4M3 = torch.float8_e4m3fn
+E4M3_MAX = float(torch.finfo(E4M3).max)  # 448
+E4M3_MIN_NORMAL = float(torch.finfo(E4M3).smallest_normal)  # 2**-6
+E4M3_UNIT_ROUNDOFF = 2.0**-4  # 3 mantissa bits, round to nearest
+TILE = (1, 128)  # activations: per token, per 128 channels (V3 §3.3.2)
+BLOCK = (128, 128)  # weights: per 128 output x 128 input channels
+
+
+# -------------------------------------------------------------- quantization
+def _check_block(block):
+    """None or a pair of positive ints."""
+    if block is None:
+        return None
+    if (not isinstance(block, (tuple, list)) or len(block) != 2
+            or not all(isinstance(b, int) and not isinstance(b, bool) and b >= 1 for b in block)):
+        raise ValueError(f"block must be None (per-tensor) or a pair of positive ints such "
+                         f"as (1, 128) or (128, 128), got {block!r}")
+    return tuple(block)
+
+
+def _grid(shape, block, *, pad, name="x"):
+    """Number of tiles along each axis; ValueError if the shape does not divide."""
+    if len(shape) != 2:
+        raise ValueError(f"{name} must be 2-D (rows, cols), got shape {tuple(shape)}")
+    if not pad and (shape[0] % block[0] or shape[1] % block[1]):
+        raise ValueError(f"{name} has shape {tuple(shape)}, not a multiple of block {block}; "
+                         f"pass pad=True to allow partial tiles at the edges")
+    return math.ceil(shape[0] / block[0]), math.ceil(shape[1] / block[1])
+
+
+def _expand(scale, block, shape):
+    """Repeat a per-tile scale over its tile and crop to ``shape``."""
+    s = scale.repeat_interleave(block[0], 0).repeat_interleave(block[1], 1)
+    return s[: shape[0], : shape[1]]
+
+
+def quantize(x: torch.Tensor, *, block, pad: bool = False):
+    """Quantize to E4M3 with one scale per tensor, tile or block.
+
+    ``x ~= q.float() * scale`` where ``scale = amax / 448`` over each group,
+    so the group's largest magnitude maps onto E4M3's largest value.
+
+    Args:
+        x: 2-D float tensor, ``(rows, cols)``; for an activation ``(tokens,
+            channels)``, for a weight ``(out_features, in_features)``.
+        block: ``None`` (one scale for the tensor), ``(1, 128)`` (V3's
+            activation tiles) or ``(128, 128)`` (V3's weight blocks); any
+            pair of positive ints works.
+        pad: Allow shapes that are not a multiple of ``block`` (the edge
+            tiles are partial, as if zero-padded). Without it such shapes
+            raise ``ValueError``.
+
+    Returns:
+        ``(q, scale)``: ``q`` has ``x``'s shape and dtype
+        ``torch.float8_e4m3fn``; ``scale`` is float32, a 0-d tensor for
+        per-tensor scaling, else ``(ceil(rows / b0), ceil(cols / b1))``.
+    """
+    block = _check_block(block)
+    if not isinstance(x, torch.Tensor) or not x.is_floating_point():
+        raise ValueError(f"x must be a floating-point torch.Tensor, got {type(x).__name__}")
+    x = x.float()
+    if x.ndim != 2:
+        raise ValueError(f"x must be 2-D (rows, cols), got shape {tuple(x.shape)}")
+    if not torch.isfinite(x).all():
+        raise ValueError("x must be finite (no inf or nan)")
+    if block is None:
+        amax = x.abs().max() if x.numel() else torch.tensor(0.0)
+        scale = torch.where(amax > 0, amax / E4M3_MAX, torch.ones(()))
+        full = scale
+    else:
+        g0, g1 = _grid(x.shape, block, pad=pad)
+        padded = torch.zeros(g0 * block[0], g1 * block[1])
+        padded[: x.shape[0], : x.shape[1]] = x
+        amax = padded.abs().reshape(g0, block[0], g1, block[1]).amax(dim=(1, 3))  # (g0, g1)
+        scale = torch.where(amax > 0, amax / E4M3_MAX, torch.ones_like(amax))
+        full = _expand(scale, block, x.shape)
+    q = (x / full).clamp(-E4M3_MAX, E4M3_MAX).to(E4M3)
+    return q, scale.float()
+
+
+def dequantize(q: torch.Tensor, scale: torch.Tensor, *, block) -> torch.Tensor:
+    """Invert :func:`quantize`: ``q.float() * scale`` broadcast over each tile.
+
+    Args:
+        q: E4M3 tensor ``(rows, cols)``.
+        scale: As returned by :func:`quantize` with the same ``block``.
+        block: The ``block`` used to quantize.
+
+    Returns:
+        Float32 tensor of ``q``'s shape.
+    """
+    block = _check_block(block)
+    if q.dtype != E4M3:
+        raise ValueError(f"q must have dtype torch.float8_e4m3fn, got {q.dtype}")
+    if block is None:
+        if scale.numel() != 1:
+            raise ValueError(f"scale must hold one value for block=None, got shape "
+                             f"{tuple(scale.shape)}")
+        return q.float() * scale.float().reshape(())
+    g = _grid(q.shape, block, pad=True, name="q")
+    if tuple(scale.shape) != g:
+        raise ValueError(f"scale must have shape {g} for q of shape {tuple(q.shape)} and "
+                         f"block {block}, got {tuple(scale.shape)}")
+    return q.float() * _expand(scale.float(), block, q.shape)
+
+
+# ------------------------------------------------------------ outlier matmul
+def outlier_activations(n_tokens: int = 256, dim: int = 1024, *, n_outlier_tokens: int = 4,
+                        n_outlier_channels: int = 2, magnitude: float = 1e4,
+                        seed: int = 0) -> torch.Tensor:
+    """Activations with a few massive outliers, as LLM hidden states have.
+
+    Most entries are standard normal; ``n_outlier_tokens`` tokens carry a
+    value of ``+-magnitude`` in ``n_outlier_channels`` fixed channels (Sun et
+    al. 2024, "Massive Activations in LLMs", arXiv 2402.17762, find a handful
+    of such values, thousands of times the median, in a few channels and
+    tokens).
+
+    Returns:
+        Float32 tensor ``(n_tokens, dim)``.
+    """
+    for name, v, low in [("n_tokens", n_tokens, 1), ("dim", dim, 1),
+                         ("n_outlier_tokens", n_outlier_tokens, 0),
+                         ("n_outlier_channels", n_outlier_channels, 0)]:
+        if not isinstance(v, int) or v < low:
+            raise ValueError(f"{name} must be an int >= {low}, got {v!r}")
+    if n_outlier_tokens > n_tokens or n_outlier_channels > dim:
+        raise ValueError("n_outlier_tokens must be <= n_tokens and n_outlier_channels <= dim")
+    if not magnitude > 0:
+        raise ValueError(f"magnitude must be > 0, got {magnitude!r}")
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n_tokens, dim, generator=g)
+    tokens = torch.randperm(n_tokens, generator=g)[:n_outlier_tokens]
+    channels = torch.randperm(dim, generator=g)[:n_outlier_channels]
+    sign = torch.randint(0, 2, (n_outlier_tokens, n_outlier_channels), generator=g) * 2 - 1
+    x[tokens[:, None], channels[None, :]] = magnitude * sign.float()
+    return x
+
+
+def _row_rel_error(y_hat, y):
+    """Per output row, ||y_hat - y|| / ||y||."""
+    return ((y_hat - y).norm(dim=1) / y.norm(dim=1)).double()
+
+
+def matmul_errors(x: torch.Tensor, w: torch.Tensor) -> pd.DataFrame:
+    """Relative error of ``y = x @ w.T`` under each quantization scheme.
+
+    Schemes: ``bf16`` (both operands rounded to bfloat16, for scale),
+    ``fp8 per-tensor`` (one scale per operand) and ``fp8 tile/block`` (V3:
+    ``x`` per 1x128 tile, ``w`` per 128x128 block). Products and sums are
+    exact float64 here, so only the input quantization is measured.
+
+    Args:
+        x: Activations ``(tokens, K)``, ``K`` a multiple of 128.
+        w: Weights ``(N, K)``, ``N`` a multiple of 128.
+
+    Returns:
+        One row per scheme: ``median`` and ``max`` over tokens of the
+        per-token relative error ``||y_hat - y|| / ||y||``, and ``overall``,
+        the Frobenius relative error of the whole output.
+    """
+    if x.ndim != 2 or w.ndim != 2 or x.shape[1] != w.shape[1]:
+        raise ValueError(f"x (tokens, K) and w (N, K) must share K, got {tuple(x.shape)} "
+                         f"and {tuple(w.shape)}")
+    y = x.double() @ w.double().T  # (tokens, N)
+    approx = {
+        "bf16": (x.bfloat16().double(), w.bfloat16().double()),
+        "fp8 per-tensor": (dequantize(*quantize(x, block=None), block=None).double(),
+                           dequantize(*quantize(w, block=None), block=None).double()),
+        "fp8 tile/block": (dequantize(*quantize(x, block=TILE), block=TILE).double(),
+                           dequantize(*quantize(w, block=BLOCK), block=BLOCK).double()),
+    }
+    rows = []
+    for name, (xq, wq) in approx.items():
+        y_hat = xq @ wq.T
+        e = _row_rel_error(y_hat, y)
+        rows.append(dict(scheme=name, median=float(e.median()), max=float(e.max()),
+                         overall=float((y_hat - y).norm() / y.norm())))
+    return pd.DataFrame(rows)
+
+
+def outlier_sweep(magnitudes=(1e2, 1e3, 1e4, 3e4, 1e5, 3e5, 1e6), *, n_tokens: int = 128,
+                  dim: int = 1024, n_out: int = 256, seed: int = 0) -> pd.DataFrame:
+    """:func:`matmul_errors` as the outlier grows, for a 0.02-scaled weight.
+
+    Returns:
+        One row per (magnitude, scheme) with the median per-token error.
+    """
+    w = torch.randn(n_out, dim, generator=torch.Generator().manual_seed(seed + 1)) * 0.02
+    frames = []
+    for mag in magnitudes:
+        x = outlier_activations(n_tokens, dim, magnitude=float(mag), seed=seed)
+        frames.append(matmul_errors(x, w).assign(magnitude=float(mag)))
+    return pd.concat(frames, ignore_index=True)
+
+
+# -------------------------------------------------------------- accumulation
+def round_to_bits(v: np.ndarray, bits: int, rounding: str = "nearest") -> np.ndarray:
+    """Round to ``bits`` significant binary digits (the leading one included).
+
+    Args:
+        v: float64 array.
+        bits: Significant bits kept (14 for V3's H800 measurement, 24 for FP32).
+        rounding: ``"nearest"`` (ties to even) or ``"truncate"`` (toward zero).
+    """
+    m, e = np.frexp(v)  # v = m * 2**e, 0.5 <= |m| < 1
+    s = m * 2.0**bits
+    s = np.rint(s) if rounding == "nearest" else np.trunc(s)
+    return np.ldexp(s / 2.0**bits, e)
+
+
+def accumulate(a: np.ndarray, b: np.ndarray, *, bits: int = 14,
+               promote_every: int | None = None, rounding: str = "nearest") -> np.ndarray:
+    """``a @ b.T`` summed over K in a limited-precision accumulator.
+
+    Each product is exact (FP8 x FP8 fits); after every addition the running
+    sum is rounded to ``bits`` significant bits. With ``promote_every = N_C``
+    the partial sum is added into an FP32 accumulator and reset every
+    ``N_C`` elements (V3 §3.3.2, Figure 7b).
+
+    Args:
+        a: ``(M, K)`` float array (values already on the FP8 grid).
+        b: ``(N, K)`` float array.
+        bits: Significant bits of the tensor-core accumulator (2-53).
+        promote_every: ``None`` (never promote) or the interval ``N_C``.
+        rounding: ``"nearest"`` or ``"truncate"``.
+
+    Returns:
+        ``(M, N)`` float64 array.
+    """
+    if not isinstance(bits, int) or not 2 <= bits <= 53:
+        raise ValueError(f"bits must be an int in [2, 53], got {bits!r}")
+    if rounding not in ("nearest", "truncate"):
+        raise ValueError(f"rounding must be 'nearest' or 'truncate', got {rounding!r}")
+    if promote_every is not None and (not isinstance(promote_every, int) or promote_every < 1):
+        raise ValueError(f"promote_every must be None or an int >= 1, got {promote_every!r}")
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]:
+        raise ValueError(f"a (M, K) and b (N, K) must share K, got {a.shape} and {b.shape}")
+    part = np.zeros((a.shape[0], b.shape[0]))  # limited-precision partial sum (M, N)
+    full = np.zeros_like(part)  # FP32 accumulator on the CUDA cores
+    for k in range(a.shape[1]):
+        part = round_to_bits(part + np.outer(a[:, k], b[:, k]), bits, rounding)
+        if promote_every and (k + 1) % promote_every == 0:
+            full = (full + part).astype(np.float32).astype(np.float64)
+            part[:] = 0.0
+    return full + part
+
+
+def accumulation_error(Ks=(128, 512, 1024, 2048, 4096), *, bits: int = 14,
+                       promote_every: int | None = None, rounding: str = "nearest",
+                       inputs: str = "uniform", n: int = 16, seed: int = 0) -> pd.DataFrame:
+    """Error of the limited accumulator against exact sums, per K.
+
+    Random matrices ``a (n, K)``, ``b (n, K)`` are drawn, put on the E4M3
+    grid (per 1x128 tile), and multiplied with :func:`accumulate`. The error
+    of each output is ``|c_hat - c| / sum_k |a_k b_k|``: the plain relative
+    error when all products are non-negative (``inputs="uniform"``, values
+    in [0, 1)), and still well defined when signs cancel (``"normal"``).
+
+    Returns:
+        One row per K: ``K``, ``max_rel_error`` and ``median_rel_error`` over
+        the ``n * n`` outputs, and the settings.
+    """
+    if inputs not in ("uniform", "normal"):
+        raise ValueError(f"inputs must be 'uniform' or 'normal', got {inputs!r}")
+    rows = []
+    for K in Ks:
+        if not isinstance(K, int) or K < 1:
+            raise ValueError(f"Ks must hold ints >= 1, got {K!r}")
+        g = torch.Generator().manual_seed(seed + K)
+        draw = torch.rand if inputs == "uniform" else torch.randn
+        a, b = draw(n, K, generator=g), draw(n, K, generator=g)
+        blk = TILE if K % TILE[1] == 0 else None
+        a = dequantize(*quantize(a, block=blk), block=blk).double().numpy()
+        b = dequantize(*quantize(b, block=blk), block=blk).double().numpy()
+        exact = a @ b.T
+        c = accumulate(a, b, bits=bits, promote_every=promote_every, rounding=rounding)
+        err = np.abs(c - exact) / (np.abs(a) @ np.abs(b).T)
+        rows.append(dict(K=K, bits=bits, promote_every=promote_every or 0, rounding=rounding,
+                         inputs=inputs, max_rel_error=float(err.max()),
+                         median_rel_error=float(np.median(err))))
+    return pd.DataFrame(rows)
+
+
+# ------------------------------------------------------ memory and throughput
+_FORMAT_BYTES = {"fp32": 4.0, "bf16": 2.0, "fp8": 1.0}
+
+
+def storage_bytes(n_elements: int, fmt: str, *, block_elements: int | None = None,
+                  scale_bytes: float = 4.0) -> float:
+    """Bytes to store ``n_elements`` in ``fmt``, with FP8's scales included.
+
+    Args:
+        n_elements: Number of values.
+        fmt: ``"fp32"``, ``"bf16"`` or ``"fp8"``.
+        block_elements: For FP8, values sharing one scale (128 for a 1x128
+            tile, 16384 for a 128x128 block); ``None`` means one scale in all.
+        scale_bytes: Bytes per scale (an FP32 scale: 4).
+    """
+    if fmt not in _FORMAT_BYTES:
+        raise ValueError(f"fmt must be one of {sorted(_FORMAT_BYTES)}, got {fmt!r}")
+    if not isinstance(n_elements, int) or n_elements < 0:
+        raise ValueError(f"n_elements must be an int >= 0, got {n_elements!r}")
+    total = n_elements * _FORMAT_BYTES[fmt]
+    if fmt == "fp8":
+        n_scales = 1 if block_elements is None else math.ceil(n_elements / block_elements)
+        total += n_scales * scale_bytes
+    return total
+
+
+def gemm_speedup(gemm_share: float, fp8_over_bf16: float = 2.0) -> float:
+    """Step speed-up when only the GEMMs run faster (Amdahl's law).
+
+    Args:
+        gemm_share: Fraction of the BF16 step time spent in GEMMs, in [0, 1].
+        fp8_over_bf16: FP8 GEMM throughput over BF16 (2 at tensor-core peak).
+    """
+    if not 0.0 <= gemm_share <= 1.0:
+        raise ValueError(f"gemm_share must be in [0, 1], got {gemm_share!r}")
+    if not fp8_over_bf16 > 0:
+        raise ValueError(f"fp8_over_bf16 must be > 0, got {fp8_over_bf16!r}")
+    return 1.0 / ((1.0 - gemm_share) + gemm_share / fp8_over_bf16)

@@ -1,0 +1,174 @@
+"""FP8 E4M3: round-trip bounds, fine-grained vs per-tensor scaling, accumulation."""
+
+import numpy as np
+import pytest
+import torch
+
+from explainer.fp8 import (
+    BLOCK,
+    E4M3,
+    E4M3_MAX,
+    E4M3_MIN_NORMAL,
+    E4M3_UNIT_ROUNDOFF,
+    TILE,
+    accumulate,
+    accumulation_error,
+    dequantize,
+    gemm_speedup,
+    matmul_errors,
+    outlier_activations,
+    quantize,
+    round_to_bits,
+    storage_bytes,
+)
+
+
+def _x(rows=256, cols=384, seed=0, scale=1.0):
+    return torch.randn(rows, cols, generator=torch.Generator().manual_seed(seed)) * scale
+
+
+def test_e4m3_constants_are_the_format_s():
+    assert E4M3_MAX == 448.0 and E4M3_MIN_NORMAL == 2.0**-6
+    # 3 mantissa bits: 1 + 2**-3 is the next value after 1
+    assert torch.tensor(1.0 + 2.0**-3).to(E4M3).float() == 1.0 + 2.0**-3
+    assert torch.tensor(1.0 + 2.0**-5).to(E4M3).float() == 1.0
+
+
+@pytest.mark.parametrize("block", [None, TILE, BLOCK, (2, 64)])
+def test_round_trip_within_e4m3_bound(block):
+    x = _x(scale=3.0)
+    q, scale = quantize(x, block=block)
+    assert q.dtype == E4M3 and q.shape == x.shape
+    y = dequantize(q, scale, block=block)
+    full = scale if block is None else scale.repeat_interleave(block[0], 0).repeat_interleave(
+        block[1], 1)
+    scaled = (x / full).abs()
+    normal = scaled >= E4M3_MIN_NORMAL
+    err = (y - x).abs()
+    # normal values: relative error <= 2**-4; subnormals: <= half a step, 2**-10 * scale
+    assert (err[normal] <= E4M3_UNIT_ROUNDOFF * x.abs()[normal] * (1 + 1e-6)).all()
+    assert (err[~normal] <= 2.0**-10 * full.expand_as(x)[~normal] * (1 + 1e-6)).all()
+    # each group's largest magnitude lands on 448 exactly
+    assert scaled.max() == pytest.approx(E4M3_MAX, rel=1e-6)
+
+
+def test_scale_shapes():
+    x = _x(256, 384)
+    assert quantize(x, block=None)[1].shape == ()
+    assert quantize(x, block=TILE)[1].shape == (256, 3)
+    assert quantize(x, block=BLOCK)[1].shape == (2, 3)
+
+
+def test_tile_scale_is_the_tile_max_over_448():
+    x = _x(2, 256)
+    x[1, 130] = 50.0
+    _, s = quantize(x, block=TILE)
+    expect = x.abs().reshape(2, 2, 128).amax(-1) / 448
+    assert torch.allclose(s, expect)
+    assert s[1, 1] == pytest.approx(50 / 448)
+
+
+def test_zero_tensor_round_trips():
+    z = torch.zeros(128, 128)
+    q, s = quantize(z, block=BLOCK)
+    assert (dequantize(q, s, block=BLOCK) == 0).all()
+
+
+def test_shapes_not_a_multiple_of_the_block_need_pad():
+    x = _x(130, 200)
+    with pytest.raises(ValueError, match="^x has shape"):
+        quantize(x, block=BLOCK)
+    q, s = quantize(x, block=BLOCK, pad=True)
+    assert s.shape == (2, 2) and q.shape == x.shape
+    y = dequantize(q, s, block=BLOCK)
+    assert ((y - x).abs() <= E4M3_UNIT_ROUNDOFF * x.abs() + 2.0**-10 * s.max()).all()
+
+
+@pytest.mark.parametrize("kwargs, pattern", [
+    (dict(block=(0, 128)), "^block"),
+    (dict(block=128), "^block"),
+    (dict(block="tile"), "^block"),
+])
+def test_bad_block_names_the_parameter(kwargs, pattern):
+    with pytest.raises(ValueError, match=pattern):
+        quantize(_x(128, 128), **kwargs)
+
+
+def test_bad_tensors_are_refused():
+    with pytest.raises(ValueError, match="^x must be 2-D"):
+        quantize(torch.ones(4, 4, 4), block=None)
+    with pytest.raises(ValueError, match="^x must be finite"):
+        quantize(torch.tensor([[1.0, float("inf")]]), block=None)
+    q, s = quantize(_x(128, 256), block=TILE)
+    with pytest.raises(ValueError, match="^scale must have shape"):
+        dequantize(q, s[:, :1], block=TILE)
+
+
+def test_fine_grained_beats_per_tensor_on_outliers():
+    w = _x(256, 1024, seed=1, scale=0.02)
+    x = outlier_activations(128, 1024, magnitude=1e5, seed=0)
+    e = matmul_errors(x, w).set_index("scheme")
+    assert e.loc["fp8 tile/block", "median"] < 0.05
+    assert e.loc["fp8 per-tensor", "median"] > 2 * e.loc["fp8 tile/block", "median"]
+    # BF16's 8 bits of precision beat both
+    assert e.loc["bf16", "median"] < e.loc["fp8 tile/block", "median"]
+
+
+def test_moderate_outliers_fit_e4m3_range_either_way():
+    # outliers 1000x the bulk stay inside E4M3's normal range (448 / 2**-6 = 28672):
+    # per-tensor scaling then costs almost nothing, an honest limit of the demo
+    w = _x(256, 1024, seed=1, scale=0.02)
+    e = matmul_errors(outlier_activations(128, 1024, magnitude=1e3), w).set_index("scheme")
+    assert e.loc["fp8 per-tensor", "median"] < 1.05 * e.loc["fp8 tile/block", "median"]
+
+
+def test_tokens_of_very_different_scale_need_tiles():
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(64, 256, generator=g) * torch.logspace(-3, 3, 64)[:, None]
+    e = matmul_errors(x, _x(128, 256, seed=2)).set_index("scheme")
+    assert e.loc["fp8 tile/block", "max"] < 0.06 < 0.5 < e.loc["fp8 per-tensor", "max"]
+
+
+def test_round_to_bits():
+    v = np.array([1.0 + 2.0**-13, 1.0 + 2.0**-14, -(1.0 + 3 * 2.0**-15), 0.0])
+    np.testing.assert_array_equal(round_to_bits(v, 14), [1.0 + 2.0**-13, 1.0, -(1.0 + 2.0**-13),
+                                                         0.0])
+    np.testing.assert_array_equal(round_to_bits(np.array([1.0 + 2**-13 + 2**-14]), 14,
+                                                "truncate"), [1.0 + 2.0**-13])
+
+
+def test_accumulate_with_full_precision_is_exact():
+    g = np.random.default_rng(0)
+    a, b = g.integers(-8, 8, (4, 300)).astype(float), g.integers(-8, 8, (5, 300)).astype(float)
+    np.testing.assert_array_equal(accumulate(a, b, bits=53), a @ b.T)
+    np.testing.assert_array_equal(accumulate(a, b, bits=53, promote_every=128), a @ b.T)
+
+
+def test_limited_accumulation_error_grows_with_k_and_promotion_bounds_it():
+    Ks = (128, 1024, 4096)
+    plain = accumulation_error(Ks, n=8).set_index("K")["max_rel_error"]
+    promoted = accumulation_error(Ks, n=8, promote_every=128).set_index("K")["max_rel_error"]
+    assert plain[128] < plain[1024] < plain[4096]
+    assert plain[4096] > 3 * plain[128]
+    # promotion every 128 elements: never worse than the first 128-element chunk
+    assert (promoted <= promoted[128] * 1.01).all()
+    assert promoted[4096] < plain[4096] / 10
+
+
+def test_truncating_accumulator_is_worse_than_rounding():
+    near = accumulation_error((1024,), n=8)["max_rel_error"].item()
+    trunc = accumulation_error((1024,), n=8, rounding="truncate")["max_rel_error"].item()
+    assert trunc > near
+
+
+def test_memory_and_speed_arithmetic():
+    n = 128 * 128
+    assert storage_bytes(n, "bf16") == 2 * n
+    assert storage_bytes(n, "fp8", block_elements=n) == n + 4  # one FP32 scale per block
+    assert storage_bytes(n, "fp8", block_elements=128) == n + 4 * 128
+    assert gemm_speedup(1.0) == 2.0 and gemm_speedup(0.0) == 1.0
+    assert gemm_speedup(0.5) == pytest.approx(4 / 3)
+    with pytest.raises(ValueError, match="^gemm_share"):
+        gemm_speedup(1.5)
+    with pytest.raises(ValueError, match="^fmt"):
+        storage_bytes(10, "fp4")
