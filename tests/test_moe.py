@@ -249,7 +249,7 @@ def test_save_load_roundtrip(tmp_path):
                 steps=2, batch_size=2, block_size=8, n_heads=2, text=TEXT)
     save(res.model, tmp_path / "m.pt", half=False)
     m = load(tmp_path / "m.pt")
-    ids = encode("the rout", m.config.vocab)[None]
+    ids = torch.tensor(encode("the rout", m.config.vocab))[None]  # encode gives a list of ints
     assert torch.equal(m(ids), res.model(ids))
 
 

@@ -5,10 +5,12 @@ before the answer solves problems that the same model, trained on the same budge
 gets wrong when it must answer straight away; and sampling several answers and
 voting (R1's "cons@64") recovers accuracy that single samples lose.
 
-The model is a tiny character-level decoder-only transformer in the style of
-nanoGPT (Karpathy, ``karpathy/nanoGPT`` ``model.py``): learned absolute position
-embeddings, pre-LayerNorm blocks, causal self-attention, GELU MLP, tied input and
-output embeddings. Decoding is batched with a key/value cache.
+The model is the book's one small GPT (:mod:`explainer.gpt`, in the style of
+nanoGPT): a tiny character-level decoder-only transformer with learned absolute
+position embeddings, pre-LayerNorm blocks, causal self-attention, a GELU MLP and
+tied input and output embeddings, decoded in batches with a key/value cache
+(:func:`explainer.gpt.generate`). This module adds the task: the formats, the
+problems, the metrics, training, and :class:`Reasoner` to ask it questions.
 
 The task is multi-digit addition, in two formats with the same model size and
 training budget (both operands are zero-padded to ``max_digits`` columns, like a
@@ -43,9 +45,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
+
+from explainer import gpt
+from explainer.gpt import GPT, CharTokenizer, GPTConfig
 
 __all__ = [
     "FORMATS",
@@ -70,8 +75,8 @@ __all__ = [
 FORMATS = ("direct", "cot")
 MAX_DIGITS = 5  # the operand width the shipped models were trained on
 VOCAB = "0123456789+=;>."  # character-level: digits, operators, step separator, answer marker, end
-_STOI = {ch: i for i, ch in enumerate(VOCAB)}
-_END = _STOI["."]
+_TOKENIZER = CharTokenizer(VOCAB)
+_END = _TOKENIZER.stoi["."]
 _PROBLEM_RE = re.compile(r"^(\d+)\+(\d+)$")
 _WEIGHTS = {"direct": "reasoner_direct.pt", "cot": "reasoner_cot.pt"}
 
@@ -80,20 +85,19 @@ _WEIGHTS = {"direct": "reasoner_direct.pt", "cot": "reasoner_cot.pt"}
 
 
 def encode(text: str) -> list[int]:
-    """Token ids of ``text`` (one per character of :data:`VOCAB`).
+    """Token ids of ``text`` as a list of ints, one per character of :data:`VOCAB`.
+
+    The book's one convention (:class:`explainer.gpt.CharTokenizer`).
 
     Raises:
         ValueError: ``text`` has a character outside :data:`VOCAB`.
     """
-    bad = sorted(set(text) - set(VOCAB))
-    if bad:
-        raise ValueError(f"text has characters outside the vocabulary {VOCAB!r}: {bad}")
-    return [_STOI[ch] for ch in text]
+    return _TOKENIZER.encode(text)
 
 
 def decode(ids: Sequence[int]) -> str:
     """Text of token ``ids`` (inverse of :func:`encode`)."""
-    return "".join(VOCAB[int(i)] for i in ids)
+    return _TOKENIZER.decode(ids)
 
 
 def _check_fmt(fmt: str) -> None:
@@ -264,77 +268,10 @@ class ReasonerConfig:
         """Longest input the model reads (whole example minus its last character)."""
         return self.prompt_len + self.completion_len - 1
 
-
-class _SelfAttention(nn.Module):
-    """Causal multi-head self-attention with an optional key/value cache."""
-
-    def __init__(self, cfg: ReasonerConfig):
-        super().__init__()
-        self.n_head = cfg.n_head
-        self.c_attn = nn.Linear(cfg.n_embd, 3 * cfg.n_embd)
-        self.c_proj = nn.Linear(cfg.n_embd, cfg.n_embd)
-
-    def forward(self, x: torch.Tensor, cache: list | None = None) -> torch.Tensor:
-        B, T, C = x.shape
-        q, k, v = self.c_attn(x).split(C, dim=2)
-        # (B, T, C) -> (B, n_head, T, head_dim)
-        q, k, v = (t.view(B, T, self.n_head, C // self.n_head).transpose(1, 2) for t in (q, k, v))
-        if cache is not None:
-            if cache:  # append to the keys/values of earlier positions
-                k, v = torch.cat([cache[0], k], dim=2), torch.cat([cache[1], v], dim=2)
-            cache[:] = [k, v]
-        # a single new query attends to every cached position; a block is causal
-        y = F.scaled_dot_product_attention(q, k, v, is_causal=T > 1)
-        y = y.transpose(1, 2).contiguous().view(B, T, C)  # (B, T, C)
-        return self.c_proj(y)
-
-
-class _Block(nn.Module):
-    """Pre-LayerNorm transformer block: attention, then a GELU MLP."""
-
-    def __init__(self, cfg: ReasonerConfig):
-        super().__init__()
-        self.ln_1 = nn.LayerNorm(cfg.n_embd)
-        self.attn = _SelfAttention(cfg)
-        self.ln_2 = nn.LayerNorm(cfg.n_embd)
-        self.mlp = nn.Sequential(
-            nn.Linear(cfg.n_embd, 4 * cfg.n_embd), nn.GELU(), nn.Linear(4 * cfg.n_embd, cfg.n_embd)
-        )
-
-    def forward(self, x: torch.Tensor, cache: list | None = None) -> torch.Tensor:
-        x = x + self.attn(self.ln_1(x), cache)
-        return x + self.mlp(self.ln_2(x))
-
-
-class _GPT(nn.Module):
-    """nanoGPT-style decoder-only transformer over :data:`VOCAB`."""
-
-    def __init__(self, cfg: ReasonerConfig):
-        super().__init__()
-        self.cfg = cfg
-        self.wte = nn.Embedding(len(VOCAB), cfg.n_embd)
-        self.wpe = nn.Embedding(cfg.block_size, cfg.n_embd)
-        self.blocks = nn.ModuleList(_Block(cfg) for _ in range(cfg.n_layer))
-        self.ln_f = nn.LayerNorm(cfg.n_embd)
-        self.apply(self._init_weights)
-
-    @staticmethod
-    def _init_weights(module: nn.Module) -> None:
-        if isinstance(module, (nn.Linear, nn.Embedding)):
-            nn.init.normal_(module.weight, mean=0.0, std=0.02)
-        if isinstance(module, nn.Linear) and module.bias is not None:
-            nn.init.zeros_(module.bias)
-
-    def forward(
-        self, idx: torch.Tensor, start: int = 0, caches: list | None = None
-    ) -> torch.Tensor:
-        """Logits ``(B, T, vocab)`` for tokens ``idx`` ``(B, T)`` at positions ``start..``."""
-        T = idx.shape[1]
-        pos = torch.arange(start, start + T, device=idx.device)
-        x = self.wte(idx) + self.wpe(pos)  # (B, T, n_embd)
-        for i, block in enumerate(self.blocks):
-            x = block(x, None if caches is None else caches[i])
-        return self.ln_f(x) @ self.wte.weight.T  # tied output head: (B, T, vocab)
+    def gpt_config(self) -> GPTConfig:
+        """The :class:`explainer.gpt.GPTConfig` of the model: dense, biased, tied embeddings."""
+        return GPTConfig(vocab_size=len(VOCAB), block_size=self.block_size, n_layer=self.n_layer,
+                         n_head=self.n_head, n_embd=self.n_embd, vocab=VOCAB)
 
 
 # ------------------------------------------------------------------------ reasoner
@@ -358,13 +295,18 @@ class Reasoner:
 
     Args:
         model: the transformer (see :func:`load_pretrained`, :func:`train`).
+        config: the task and size it was built for (``config.gpt_config()`` must
+            match ``model.config``).
         device: where to run it (``"cpu"`` by default, ``"cuda"`` when asked).
     """
 
-    def __init__(self, model: _GPT, *, device: str | torch.device = "cpu"):
+    def __init__(self, model: GPT, config: ReasonerConfig, *, device: str | torch.device = "cpu"):
+        if model.config != config.gpt_config():
+            raise ValueError(f"model.config {model.config} does not match config "
+                             f"{config} (expected {config.gpt_config()})")
         self.device = torch.device(device)
         self.model = model.to(self.device).eval()
-        self.config = model.cfg
+        self.config = config
         self.meta: dict[str, Any] = {}  # how it was trained (saved with the weights)
 
     @property
@@ -386,31 +328,6 @@ class Reasoner:
         for p in problems:
             _parse_problem(p, self.config.max_digits)
         return list(problems)
-
-    @torch.no_grad()
-    def _decode_rows(
-        self, prompts: torch.Tensor, temperature: float, gen: torch.Generator | None
-    ) -> torch.Tensor:
-        """Completion token ids ``(B, completion_len)`` for prompt ids ``(B, prompt_len)``."""
-        caches: list[list] = [[] for _ in self.model.blocks]
-        logits = self.model(prompts, 0, caches)[:, -1]  # (B, vocab)
-        out = []
-        pos = prompts.shape[1]
-        done = torch.zeros(prompts.shape[0], dtype=torch.bool, device=prompts.device)
-        for step in range(self.config.completion_len):
-            if temperature == 0:
-                nxt = logits.argmax(-1)
-            else:
-                probs = F.softmax(logits.float() / temperature, dim=-1)
-                nxt = torch.multinomial(probs.cpu(), 1, generator=gen).squeeze(1).to(probs.device)
-            nxt = torch.where(done, torch.full_like(nxt, _END), nxt)  # pad finished rows with '.'
-            out.append(nxt)
-            done |= nxt == _END
-            if bool(done.all()) or step == self.config.completion_len - 1:
-                break
-            logits = self.model(nxt[:, None], pos, caches)[:, -1]
-            pos += 1
-        return torch.stack(out, dim=1)  # (B, steps)
 
     def generate(
         self,
@@ -446,7 +363,10 @@ class Reasoner:
         for i in range(0, len(rows), batch_size):
             idx = torch.tensor(rows[i : i + batch_size], dtype=torch.long, device=self.device)
             with _cpu_threads(1, self.device):
-                comp = self._decode_rows(idx, float(temperature), gen).tolist()
+                comp = gpt.generate(
+                    self.model, idx, cfg.completion_len, temperature=float(temperature),
+                    generator=gen, stop_token=_END,
+                ).tolist()  # (rows, <= completion_len); finished rows padded with '.'
             for prompt_ids, c in zip(rows[i : i + batch_size], comp):
                 text = decode(c)
                 end = text.find(".")
@@ -476,18 +396,19 @@ class Reasoner:
         return [[parse_answer(t, self.fmt) for t in row] for row in texts]
 
     def save(self, path: str | Path) -> None:
-        """Save config + fp16 weights in one small file (what :func:`load_pretrained` reads)."""
-        state = {k: v.detach().to("cpu", torch.float16) for k, v in self.model.state_dict().items()}
-        torch.save({"config": asdict(self.config), "meta": self.meta, "state_dict": state}, path)
+        """Save config + fp16 weights in one small file (what :func:`load_pretrained` reads).
+
+        An :func:`explainer.gpt.save` checkpoint whose ``meta`` holds the task
+        (``meta["reasoner"]``, a :class:`ReasonerConfig`) and the training record.
+        """
+        gpt.save(self.model, path, meta={"reasoner": asdict(self.config), "train": self.meta})
 
     @classmethod
     def load(cls, path: str | Path, *, device: str | torch.device = "cpu") -> Reasoner:
         """Load a file written by :meth:`save`."""
-        blob = torch.load(path, map_location="cpu", weights_only=True)
-        model = _GPT(ReasonerConfig(**blob["config"]))
-        model.load_state_dict({k: v.float() for k, v in blob["state_dict"].items()})
-        reasoner = cls(model, device=device)
-        reasoner.meta = dict(blob.get("meta", {}))
+        model, meta = gpt.load(path)
+        reasoner = cls(model, ReasonerConfig(**meta["reasoner"]), device=device)
+        reasoner.meta = dict(meta.get("train", {}))
         return reasoner
 
 
@@ -519,14 +440,24 @@ def accuracy(
 
 
 @dataclass
-class TrainResult:
-    """What :func:`train` returns: the model and its learning curve."""
+class TrainResult(gpt.TrainResult):
+    """What :func:`train` returns: the model, its learning curve and the :class:`Reasoner`.
+
+    ``history`` has one row per logged interval: ``step`` and ``loss`` (mean
+    training loss over the interval).
+    """
 
     reasoner: Reasoner
-    steps: int
-    seconds: float
-    losses: list[float]  # mean training loss per logged interval
-    logged_steps: list[int]
+
+    @property
+    def losses(self) -> list[float]:
+        """Mean training loss per logged interval."""
+        return self.history["loss"].tolist()
+
+    @property
+    def logged_steps(self) -> list[int]:
+        """The step at the end of each logged interval."""
+        return self.history["step"].tolist()
 
 
 def _random_operands(n: int, max_digits: int, g: torch.Generator) -> torch.Tensor:
@@ -597,9 +528,9 @@ def train(
         raise ValueError(f"config.fmt ({cfg.fmt!r}) must equal fmt ({fmt!r})")
     torch.manual_seed(seed)
     g = torch.Generator().manual_seed(seed)
-    model = _GPT(cfg).to(device)
+    model = GPT(cfg.gpt_config()).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.98), weight_decay=0.01)
-    reasoner = Reasoner(model, device=device)
+    reasoner = Reasoner(model, cfg, device=device)
     t0 = time.perf_counter()
     losses, logged, running, step = [], [], [], 0
     while True:
@@ -637,4 +568,6 @@ def train(
     seconds_spent = time.perf_counter() - t0
     reasoner.meta = {"fmt": fmt, "steps": step, "batch_size": batch_size, "lr": lr, "seed": seed,
                      "train_seconds": round(seconds_spent, 1)}
-    return TrainResult(reasoner, step, seconds_spent, losses, logged)
+    history = pd.DataFrame({"step": pd.Series(logged, dtype="int64"),
+                            "loss": pd.Series(losses, dtype="float64")})
+    return TrainResult(model, step, seconds_spent, history, reasoner)
