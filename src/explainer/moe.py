@@ -5,8 +5,15 @@ What this module teaches:
 * **Routing** (:func:`route`): each token scores every routed expert, keeps the
   ``top_k`` best and mixes their outputs with gating weights. The names follow
   DeepSeek's own ``ModelArgs`` / ``Gate`` (``n_routed_experts``,
-  ``n_activated_experts``, ``score_func``, ``route_scale``), so the code can be
-  read next to ``inference/model.py`` of deepseek-ai/DeepSeek-V3.
+  ``n_activated_experts``, ``n_expert_groups``, ``n_limited_groups``,
+  ``score_func``, ``route_scale``), so the code can be read next to
+  ``inference/model.py`` of deepseek-ai/DeepSeek-V3.
+* **Group-limited routing** (``route(..., n_groups, topk_groups)``): the experts
+  are split into ``n_groups`` equal groups (in V3 one group per node), each token
+  keeps only its ``topk_groups`` best groups and chooses its experts inside them,
+  which bounds how many nodes a token's hidden state must travel to (V3 report
+  §2.1.2 "Node-Limited Routing", M = 4 of 8; V2 report §3.2.1, device-limited
+  routing, 3 of 8). :func:`gate_args` reads these settings from a config.
 * **Load balancing**, two cures for routing collapse (a few experts take all
   tokens while the rest idle):
 
@@ -15,7 +22,11 @@ What this module teaches:
   - DeepSeek-V3's auxiliary-loss-free balancing (V3 report §2.1.2): a per-expert
     bias is added to the scores *only to choose* the experts (the gating weights
     come from the unbiased scores) and nudged by ``gamma`` after every step
-    (:func:`update_bias`).
+    (:func:`update_bias`);
+  - V3's complementary *sequence-wise* balance loss (:func:`sequence_balance_loss`,
+    V3 report eq. 17-20), which balances each sequence rather than the batch; V3
+    combines it, with a tiny weight (alpha = 0.0001, §4.2), with the bias
+    (``balance="bias_seq_aux_loss"``).
 * **Shared + fine-grained experts** (DeepSeekMoE, arXiv 2401.06066): shared
   experts see every token; many small routed experts give more combinations.
 * **Grouped dispatch** (:func:`dispatch_grouped`): token-slot pairs are sorted by
@@ -33,7 +44,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -41,6 +52,8 @@ from torch import nn
 
 __all__ = [
     "BALANCE_MODES",
+    "BIAS_MODES",
+    "LOSS_MODES",
     "SCORE_FUNCS",
     "MoE",
     "MoEConfig",
@@ -49,14 +62,18 @@ __all__ = [
     "dispatch_grouped",
     "dispatch_naive",
     "expert_load",
+    "gate_args",
     "imbalance",
     "load_balance_loss",
     "route",
+    "sequence_balance_loss",
     "update_bias",
 ]
 
 SCORE_FUNCS = ("softmax", "sigmoid")
-BALANCE_MODES = ("none", "aux_loss", "bias")
+BALANCE_MODES = ("none", "aux_loss", "bias", "seq_aux_loss", "bias_seq_aux_loss")
+BIAS_MODES = ("bias", "bias_seq_aux_loss")  # modes that steer selection with a learned bias
+LOSS_MODES = ("aux_loss", "seq_aux_loss", "bias_seq_aux_loss")  # modes that set MoE.aux_loss
 
 
 # --------------------------------------------------------------------------- routing
@@ -76,6 +93,30 @@ def _scores(logits: torch.Tensor, score_func: str) -> torch.Tensor:
     return logits.float().sigmoid()
 
 
+def _check_groups(n_experts: int, top_k: int, n_groups: int, topk_groups: int,
+                  with_bias: bool) -> None:
+    """ValueError unless the group settings fit ``n_experts`` and ``top_k``."""
+    for name, v in (("n_groups", n_groups), ("topk_groups", topk_groups)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise ValueError(f"{name} must be an int >= 1, got {v!r}")
+    if n_experts % n_groups:
+        raise ValueError(f"n_groups must divide n_experts={n_experts} into equal groups, "
+                         f"got n_groups={n_groups}")
+    if topk_groups > n_groups:
+        raise ValueError(f"topk_groups must be in [1, n_groups={n_groups}], got {topk_groups}")
+    per_group = n_experts // n_groups
+    if n_groups > 1 and top_k > topk_groups * per_group:
+        raise ValueError(
+            f"top_k={top_k} is more than the {topk_groups * per_group} experts in the "
+            f"topk_groups={topk_groups} kept groups of {per_group}: raise topk_groups or "
+            "lower top_k"
+        )
+    if n_groups > 1 and with_bias and per_group < 2:
+        raise ValueError(f"with a bias a group is scored by its two best experts, so n_groups "
+                         f"must leave >= 2 experts per group (n_experts={n_experts}, "
+                         f"n_groups={n_groups})")
+
+
 def route(
     logits: torch.Tensor,
     top_k: int,
@@ -83,33 +124,59 @@ def route(
     score_func: str = "softmax",
     bias: torch.Tensor | None = None,
     route_scale: float = 1.0,
+    n_groups: int = 1,
+    topk_groups: int = 1,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Choose ``top_k`` experts per token and their gating weights (a pure function).
 
-    Mirrors ``Gate.forward`` in DeepSeek-V3 ``inference/model.py`` (without
-    group-limited routing): scores -> (scores + bias) for selection -> weights
-    gathered from the *unbiased* scores -> (sigmoid only) renormalised over the
-    chosen experts -> times ``route_scale``.
+    Follows ``Gate.forward`` in DeepSeek-V3 ``inference/model.py`` step by step:
+
+    1. scores ``s``: softmax over all experts (V2) or a per-expert sigmoid (V3 eq. 15);
+    2. selection scores ``s + bias`` (bias, if any, steers the choice only: V3 eq. 16);
+    3. with ``n_groups > 1`` (group-limited routing, V3 §2.1.2 "Node-Limited
+       Routing"): the experts are split into ``n_groups`` contiguous groups; a
+       group's score is the sum of its two best *selection* scores when there is a
+       bias, its best score when there is none; each token keeps its
+       ``topk_groups`` best groups and every expert outside them is masked out;
+    4. the ``top_k`` best remaining selection scores give the experts;
+    5. only then the weights: the chosen experts' *unbiased* scores ``s``
+       (softmax is not renormalised after masking), divided by their sum for
+       sigmoid (V3 eq. 13), times ``route_scale``.
+
+    With ``n_groups=1`` (the default) step 3 is skipped, so older calls are unchanged.
+
+    Precision: everything here is float32. The reference runs its gate in bf16:
+    the linear layer's output is bf16, and the sigmoid is taken in bf16, so scores
+    keep only 8 significant bits; nearby experts then tie (or swap order), the
+    order of ties in ``topk`` decides, and a token can pick a different expert than
+    the float32 computation (softmax is taken in float32 there, so V2-style gates
+    lose precision only in their logits). The bias is float32 in the reference too.
 
     Args:
         logits: (tokens, n_experts) router logits ``x @ W_gate.T``.
-        top_k: experts per token, ``1 <= top_k <= n_experts``.
+        top_k: experts per token, ``1 <= top_k <= n_experts`` (and at most the
+            experts in ``topk_groups`` groups).
         score_func: ``"softmax"`` (DeepSeek-V2) or ``"sigmoid"`` (DeepSeek-V3).
-        bias: optional (n_experts,) balancing bias, used only to choose experts.
-        route_scale: multiplies the final weights (V3 uses 2.5).
+        bias: optional (n_experts,) balancing bias, used only to choose experts
+            (and groups).
+        route_scale: multiplies the final weights (V3 uses 2.5, V2 16).
+        n_groups: equal groups of experts (``n_expert_groups``; V3 and V2: 8).
+        topk_groups: groups each token may use (``n_limited_groups``; V3: 4, V2: 3).
 
     Returns:
-        ``(weights, indices)``, both (tokens, top_k); indices sorted by biased score.
+        ``(weights, indices)``, both (tokens, top_k); indices sorted by selection score.
 
     Raises:
-        ValueError: bad shapes, ``top_k`` out of range, unknown ``score_func``.
+        ValueError: bad shapes, ``top_k``/``n_groups``/``topk_groups`` out of range,
+            ``n_groups`` not dividing the experts, unknown ``score_func``.
     """
     _check_2d("logits", logits)
-    n_experts = logits.shape[1]
+    tokens, n_experts = logits.shape
     if isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= n_experts:
         raise ValueError(f"top_k must be an int in [1, {n_experts}] (n_experts), got {top_k!r}")
     if not route_scale > 0:
         raise ValueError(f"route_scale must be > 0, got {route_scale!r}")
+    _check_groups(n_experts, top_k, n_groups, topk_groups, bias is not None)
     scores = _scores(logits, score_func)  # (tokens, n_experts)
     choose_by = scores
     if bias is not None:
@@ -118,11 +185,38 @@ def route(
                 f"bias must have shape ({n_experts},) to match logits, got {tuple(bias.shape)}"
             )
         choose_by = scores + bias  # bias steers selection only (V3 §2.1.2, eq. 16)
+    if n_groups > 1:
+        grouped = choose_by.reshape(tokens, n_groups, n_experts // n_groups)  # (T, G, E/G)
+        if bias is None:
+            group_score = grouped.amax(dim=-1)  # (T, G): best expert of the group
+        else:
+            group_score = grouped.topk(2, dim=-1).values.sum(dim=-1)  # (T, G): best two
+        kept = group_score.topk(topk_groups, dim=-1).indices  # (T, topk_groups)
+        keep = torch.zeros_like(group_score, dtype=torch.bool).scatter(1, kept, True)
+        choose_by = grouped.masked_fill(~keep[..., None], float("-inf")).reshape(tokens, -1)
     indices = choose_by.topk(top_k, dim=-1).indices  # (tokens, top_k)
     weights = scores.gather(1, indices)  # (tokens, top_k), unbiased
     if score_func == "sigmoid":
         weights = weights / weights.sum(dim=-1, keepdim=True)  # V3 eq. 13
     return weights * route_scale, indices
+
+
+def gate_args(config: Any) -> dict[str, Any]:
+    """The :func:`route` keywords of a config that uses ``ModelArgs`` names.
+
+    Works for :class:`MoEConfig` and for the published-model configs of
+    :mod:`explainer.costs` (``load_config("deepseek_v3_671b")``): ``top_k`` from
+    ``n_activated_experts``, ``n_groups``/``topk_groups`` from
+    ``n_expert_groups``/``n_limited_groups``, plus ``score_func`` and ``route_scale``.
+    Use as ``route(logits, **gate_args(config), bias=...)``.
+    """
+    return {
+        "top_k": config.n_activated_experts,
+        "score_func": config.score_func,
+        "route_scale": config.route_scale,
+        "n_groups": config.n_expert_groups,
+        "topk_groups": config.n_limited_groups,
+    }
 
 
 def expert_load(indices: torch.Tensor, n_experts: int) -> torch.Tensor:
@@ -196,6 +290,48 @@ def load_balance_loss(
     f = expert_load(indices, n_experts).float() * n_experts / (top_k * tokens)  # (n_experts,)
     p = probs.float().mean(dim=0)  # (n_experts,)
     return alpha * (f * p).sum()
+
+
+def sequence_balance_loss(
+    scores: torch.Tensor, indices: torch.Tensor, alpha: float = 0.0001
+) -> torch.Tensor:
+    """DeepSeek-V3's complementary sequence-wise balance loss (V3 report eq. 17-20).
+
+    The same ``alpha * sum_i f_i * P_i`` as :func:`load_balance_loss`, but ``f_i``
+    and ``P_i`` are counted over the ``T`` tokens of *one sequence* (eq. 18, 20),
+    with the affinities first normalised over all experts, ``s'_{i,t} = s_{i,t} /
+    sum_j s_{j,t}`` (eq. 19; a no-op for softmax scores). The loss of a batch is
+    the mean of its sequences' losses. A batch can be balanced as a whole while
+    every sequence in it sends all its tokens to a few experts: the batch-wise
+    loss then sits at its floor and this one does not.
+
+    Args:
+        scores: (n_seqs, T, n_experts) unbiased affinities ``s`` (sigmoid or softmax).
+        indices: (n_seqs, T, top_k) chosen experts (after bias and group limits).
+        alpha: balance factor (V3: 0.0001, "extremely small", §4.2).
+
+    Returns:
+        A scalar tensor; ``alpha`` when every sequence is perfectly balanced.
+    """
+    if not isinstance(scores, torch.Tensor) or scores.dim() != 3:
+        raise ValueError(f"scores must be a 3-D tensor (n_seqs, T, n_experts), got "
+                         f"{tuple(scores.shape) if isinstance(scores, torch.Tensor) else scores!r}")
+    n_seqs, seq_len, n_experts = scores.shape
+    if (not isinstance(indices, torch.Tensor) or indices.dim() != 3
+            or indices.shape[:2] != (n_seqs, seq_len) or not 1 <= indices.shape[2] <= n_experts):
+        raise ValueError(f"indices must be (n_seqs={n_seqs}, T={seq_len}, top_k<={n_experts}), "
+                         f"got {tuple(indices.shape)}")
+    if indices.numel() and (indices.min() < 0 or indices.max() >= n_experts):
+        raise ValueError(f"indices must lie in [0, {n_experts - 1}] (n_experts={n_experts})")
+    if not (isinstance(alpha, (int, float)) and alpha >= 0 and math.isfinite(alpha)):
+        raise ValueError(f"alpha must be a finite number >= 0, got {alpha!r}")
+    top_k = indices.shape[2]
+    chosen = torch.zeros(n_seqs, seq_len, n_experts, device=scores.device)
+    chosen.scatter_(2, indices, 1.0)  # (n_seqs, T, n_experts): 1 where expert i is chosen
+    f = chosen.sum(dim=1) * n_experts / (top_k * seq_len)  # (n_seqs, n_experts), eq. 18
+    s = scores.float()
+    p = (s / s.sum(dim=-1, keepdim=True)).mean(dim=1)  # (n_seqs, n_experts), eq. 19-20
+    return alpha * (f * p).sum(dim=-1).mean()
 
 
 # --------------------------------------------------------------------------- dispatch
@@ -290,8 +426,12 @@ class MoEConfig:
     """One MoE feed-forward layer; defaults are a laptop-sized toy.
 
     Names follow DeepSeek-V3 ``ModelArgs``. ``balance`` picks the cure for
-    routing collapse: ``"none"``, ``"aux_loss"`` (V2-style, weight ``aux_alpha``)
-    or ``"bias"`` (V3 aux-loss-free, speed ``gamma``).
+    routing collapse: ``"none"``, ``"aux_loss"`` (V2-style batch-wise loss, weight
+    ``aux_alpha``), ``"bias"`` (V3 aux-loss-free, speed ``gamma``),
+    ``"seq_aux_loss"`` (V3's sequence-wise loss alone, weight ``seq_alpha``) or
+    ``"bias_seq_aux_loss"`` (V3's recipe: the bias plus the sequence-wise loss).
+    ``n_expert_groups``/``n_limited_groups`` switch on group-limited routing
+    (defaults: off).
     """
 
     d_model: int = 64
@@ -303,7 +443,10 @@ class MoEConfig:
     route_scale: float = 1.0
     balance: str = "none"
     gamma: float = 0.001  # bias update speed, V3 §2.1.2
-    aux_alpha: float = 0.01  # auxiliary loss weight (V2 alpha_1 = 0.003)
+    aux_alpha: float = 0.01  # batch-wise auxiliary loss weight (V2 alpha_1 = 0.003)
+    n_expert_groups: int = 1  # groups of routed experts (V3: 8, one per node)
+    n_limited_groups: int = 1  # groups a token may use (V3: 4 = M nodes)
+    seq_alpha: float = 0.0001  # sequence-wise balance loss weight (V3 §4.2)
 
     def __post_init__(self) -> None:
         for name in ("d_model", "n_routed_experts", "moe_inter_dim"):
@@ -322,6 +465,15 @@ class MoEConfig:
             raise ValueError(f"gamma must be >= 0, got {self.gamma!r}")
         if not self.aux_alpha >= 0:
             raise ValueError(f"aux_alpha must be >= 0, got {self.aux_alpha!r}")
+        if not self.seq_alpha >= 0:
+            raise ValueError(f"seq_alpha must be >= 0, got {self.seq_alpha!r}")
+        try:
+            _check_groups(n, k, self.n_expert_groups, self.n_limited_groups,
+                          self.balance in BIAS_MODES)
+        except ValueError as err:  # name the config fields, not route's arguments
+            msg = str(err).replace("topk_groups", "n_limited_groups").replace(
+                "top_k=", "n_activated_experts=")
+            raise ValueError(msg.replace("n_groups", "n_expert_groups")) from None
         if not self.route_scale > 0:
             raise ValueError(f"route_scale must be > 0, got {self.route_scale!r}")
 
@@ -354,9 +506,12 @@ class MoE(nn.Module):
     ``y = shared(x) + sum_{i in topk} g_i * expert_i(x)`` (V3 eq. 12). Routed
     experts are stored stacked (``w1``, ``w2``, ``w3``) so :func:`dispatch_grouped`
     can run one matmul per expert. After each call ``last_routing`` holds the
-    indices, weights and per-expert load; in training, ``aux_loss`` holds the
-    balance loss (``balance="aux_loss"``) and the load is accumulated for
-    :meth:`update_bias` (``balance="bias"``).
+    indices, weights and per-expert load; ``aux_loss`` holds the balance loss of
+    the loss modes (batch-wise for ``"aux_loss"``, sequence-wise for the
+    ``seq`` modes; zero otherwise), and in training the load is accumulated for
+    :meth:`update_bias` (the bias modes). For the sequence-wise loss a (batch, T,
+    d_model) input is read as ``batch`` sequences of ``T`` tokens (more leading
+    dimensions are flattened into the batch); a (T, d_model) input is one sequence.
     """
 
     def __init__(self, config: MoEConfig):
@@ -392,10 +547,8 @@ class MoE(nn.Module):
         logits = self.gate(x)  # (tokens, n_routed_experts)
         weights, indices = route(
             logits,
-            c.n_activated_experts,
-            score_func=c.score_func,
-            bias=self.expert_bias if c.balance == "bias" else None,
-            route_scale=c.route_scale,
+            **gate_args(c),
+            bias=self.expert_bias if c.balance in BIAS_MODES else None,
         )
         y = dispatch_grouped(x, weights, indices, self.w1, self.w2, self.w3)
         if self.shared is not None:
@@ -403,19 +556,25 @@ class MoE(nn.Module):
             y = y + s["w2"](F.silu(s["w1"](x)) * s["w3"](x))
         load = expert_load(indices, c.n_routed_experts)
         self.last_routing = Routing(indices.detach().cpu(), weights.detach().cpu(), load.cpu())
-        if self.training and c.balance == "bias":
+        if self.training and c.balance in BIAS_MODES:
             self._load_since_update += load.float()
-        if c.balance == "aux_loss":
+        if c.balance in LOSS_MODES:
             probs = _scores(logits, c.score_func)
-            if c.score_func == "sigmoid":
-                probs = probs / probs.sum(dim=-1, keepdim=True)  # normalise, as V3's eq. 19
-            self.aux_loss = load_balance_loss(probs, indices, c.aux_alpha)
+            if c.balance == "aux_loss":
+                if c.score_func == "sigmoid":
+                    probs = probs / probs.sum(dim=-1, keepdim=True)  # normalise, as V3's eq. 19
+                self.aux_loss = load_balance_loss(probs, indices, c.aux_alpha)
+            else:
+                seq_len = shape[-2] if len(shape) >= 3 else x.shape[0]
+                self.aux_loss = sequence_balance_loss(
+                    probs.reshape(-1, seq_len, c.n_routed_experts),
+                    indices.reshape(-1, seq_len, c.n_activated_experts), c.seq_alpha)
         return y.reshape(shape)
 
     @torch.no_grad()
     def update_bias(self) -> None:
-        """Apply :func:`update_bias` with the load seen since the last call (bias mode only)."""
-        if self.config.balance != "bias" or self._load_since_update.sum() == 0:
+        """Apply :func:`update_bias` with the load seen since the last call (bias modes only)."""
+        if self.config.balance not in BIAS_MODES or self._load_since_update.sum() == 0:
             return
         new = update_bias(self.expert_bias, self._load_since_update, self.config.gamma)
         self.expert_bias.copy_(new)
