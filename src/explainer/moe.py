@@ -12,13 +12,15 @@ What this module teaches:
   are split into ``n_groups`` equal groups (in V3 one group per node), each token
   keeps only its ``topk_groups`` best groups and chooses its experts inside them,
   which bounds how many nodes a token's hidden state must travel to (V3 report
-  §2.1.2 "Node-Limited Routing", M = 4 of 8; V2 report §3.2.1, device-limited
-  routing, 3 of 8). :func:`gate_args` reads these settings from a config.
-* **Load balancing**, two cures for routing collapse (a few experts take all
+  §2.1.2 "Node-Limited Routing", M = 4 of 8; V2 report §2.2.2, device-limited
+  routing, M = 3 of 8 devices, §3.1.2). :func:`gate_args` reads these settings
+  from a config.
+* **Load balancing**, cures for routing collapse (a few experts take all
   tokens while the rest idle):
 
   - the auxiliary loss (:func:`load_balance_loss`), Switch/GShard style, in the
-    expert-level form DeepSeek-V2 used (V2 report §3.1.2, eq. 12-14);
+    expert-level form DeepSeek-V2 used (V2 report §2.2.3, eq. 23-25), counted
+    over the whole batch;
   - DeepSeek-V3's auxiliary-loss-free balancing (V3 report §2.1.2): a per-expert
     bias is added to the scores *only to choose* the experts (the gating weights
     come from the unbiased scores) and nudged by ``gamma`` after every step
@@ -35,7 +37,7 @@ What this module teaches:
   reference (:func:`dispatch_naive`) runs every expert on every token and masks.
 
 References: DeepSeek-V3 report (arXiv 2412.19437) §2.1.2; DeepSeek-V2 report
-(arXiv 2405.04434) §3.1.2; DeepSeekMoE (arXiv 2401.06066); DeepSeek-V3
+(arXiv 2405.04434) §2.2.2-2.2.3; DeepSeekMoE (arXiv 2401.06066); DeepSeek-V3
 ``inference/model.py`` (``Gate``, ``MoE``, ``Expert``); Switch Transformer
 (arXiv 2101.03961) for the auxiliary loss.
 """
@@ -263,13 +265,17 @@ def update_bias(bias: torch.Tensor, expert_load: torch.Tensor, gamma: float) -> 
 def load_balance_loss(
     probs: torch.Tensor, indices: torch.Tensor, alpha: float = 1.0
 ) -> torch.Tensor:
-    """Expert-level auxiliary balance loss (Switch/GShard; DeepSeek-V2 eq. 12-14).
+    """Expert-level auxiliary balance loss (Switch/GShard; DeepSeek-V2 eq. 23-25), batch-wise.
 
     ``L = alpha * sum_i f_i * P_i`` with ``f_i = n_experts / (top_k * T) * (tokens
     choosing i)`` (not differentiable) and ``P_i`` the mean score of expert ``i``
     (differentiable). It equals ``alpha`` at perfect balance and grows to
     ``alpha * n_experts / top_k`` when every token picks the same experts with
     full confidence, so its gradient pushes probability away from busy experts.
+
+    ``T`` here is every token passed in (the whole batch). The V2 and V3 reports
+    define ``T`` as the tokens of one sequence; :func:`sequence_balance_loss` is that
+    form (the two agree for a batch of one sequence).
 
     Args:
         probs: (tokens, n_experts) normalised scores (rows sum to 1).
