@@ -284,3 +284,36 @@ def test_bad_kinds_and_sparse_args_raise():
         topk_sparse_attention(q, k[:, :, :5], v, torch.zeros(2, 10, 5), 3)
     with pytest.raises(ValueError, match="n_tokens"):
         make_attention("mha", TOY).fill_cache_random_(TOY.max_seq_len)
+
+
+def test_retrieval_dense_shortcut_equals_keeping_every_key():
+    task = make_retrieval_task(256, batch=4, seed=3)
+    assert retrieval_accuracy(task, None)["accuracy"] == retrieval_accuracy(task, 256)["accuracy"]
+
+
+# ------------------------------------------------------------------ the chapter's controls
+def test_browser_cache_expressions_agree_with_the_library():
+    from explainer.attention import cache_elements_expr
+
+    exprs = cache_elements_expr()
+    for n_heads, head_dim, rope, rank, groups in [(16, 32, 16, 128, 4), (6, 8, 2, 16, 3),
+                                                  (4, 8, 4, 32, 16)]:
+        values = {"n_heads": n_heads, "head_dim": head_dim, "qk_rope_head_dim": rope,
+                  "kv_lora_rank": rank, "n_kv_groups": groups}
+        c = AttentionConfig(n_heads=n_heads, kv_lora_rank=rank, qk_nope_head_dim=head_dim,
+                            qk_rope_head_dim=rope, v_head_dim=head_dim,
+                            n_kv_groups=min(groups, n_heads))
+        for kind, expr in exprs.items():
+            js = eval(expr, {"__builtins__": {}, "min": min}, values)  # Vega's min() is Python's
+            assert js == formula_bytes_per_token(kind, c, 1), kind
+
+
+def test_shape_report_measures_and_checks_absorb():
+    from explainer.attention import SHAPE_CONTROLS, shape_report
+
+    r = shape_report(**{c.name: c.default for c in SHAPE_CONTROLS}, steps=3)
+    assert (r["measured elements per token"] == r["Table 1 formula"]).all()
+    assert r.loc["mla_absorb", "measured elements per token"] == 128 + 16
+    assert r.loc["mla_naive", "max |naive - absorb|"] < 1e-12
+    with pytest.raises(ValueError, match="n_kv_groups"):
+        shape_report(n_heads=6, n_kv_groups=4)

@@ -1,4 +1,4 @@
-"""Attention that remembers less: Multi-head Latent Attention, its cache, and top-k sparse attention.
+"""Attention that remembers less: Multi-head Latent Attention, its cache, top-k sparse attention.
 
 What this module teaches:
 
@@ -53,14 +53,17 @@ arXiv 2305.13245); MQA (Shazeer 2019, arXiv 1911.02150).
 from __future__ import annotations
 
 import contextlib
+import math
 from dataclasses import dataclass, fields
 from typing import NamedTuple
 
+import pandas as pd
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from explainer import costs
+from explainer.controls import Slider
 
 __all__ = [
     "ATTENTION_KINDS",
@@ -78,6 +81,11 @@ __all__ = [
     "make_retrieval_task",
     "precompute_freqs_cis",
     "retrieval_accuracy",
+    "retrieval_curve",
+    "SHAPE_CONTROLS",
+    "TOP_K_LOG2",
+    "cache_elements_expr",
+    "shape_report",
     "topk_sparse_attention",
 ]
 
@@ -262,7 +270,8 @@ class _Attention(nn.Module):
             raise ValueError(f"x must have shape (batch, seq, dim={c.dim}), got {shape}")
         b, s, _ = x.shape
         if not 1 <= b <= c.max_batch_size:
-            raise ValueError(f"x's batch must be in [1, max_batch_size={c.max_batch_size}], got {b}")
+            raise ValueError(
+                f"x's batch must be in [1, max_batch_size={c.max_batch_size}], got {b}")
         if s < 1:
             raise ValueError("x must hold at least one token (seq >= 1)")
         if isinstance(start_pos, bool) or not isinstance(start_pos, int) or start_pos < 0:
@@ -296,7 +305,8 @@ class GQA(_Attention):
     MHA is ``n_kv_heads = n_heads``, MQA ``n_kv_heads = 1``. Heads have the same shape
     as MLA's: keys ``qk_nope_head_dim + qk_rope_head_dim`` wide with RoPE on the last
     ``qk_rope_head_dim`` dims, values ``v_head_dim`` wide, so only the cache differs.
-    Cache: ``k_cache`` (B, n_kv_heads, T, qk_head_dim) and ``v_cache`` (B, n_kv_heads, T, v_head_dim).
+    Cache: ``k_cache`` (B, n_kv_heads, T, qk_head_dim) and ``v_cache``
+    (B, n_kv_heads, T, v_head_dim).
     """
 
     def __init__(self, config: AttentionConfig, n_kv_heads: int) -> None:
@@ -770,19 +780,125 @@ def retrieval_accuracy(task: RetrievalTask, top_k: int | None, *, index_head_dim
     """
     b, _, n_q, d = task.q.shape
     L = task.k.shape[2]
-    if top_k is None:
-        top_k_eff = L
-    else:
-        top_k_eff = _check_top_k(top_k)
+    pos = torch.arange(L - n_q, L)
+    future = torch.arange(L)[None, :] > pos[:, None]  # (n_q, L)
+    if top_k is None:  # dense causal attention, no indexer
+        scores = (task.q @ task.k.transpose(-1, -2)) * d ** -0.5  # (B, 1, n_q, L)
+        out = scores.masked_fill(future, float("-inf")).softmax(-1) @ task.v
+        pred = out[:, 0].argmax(-1)
+        return {"accuracy": float((pred == task.answers).float().mean()), "recall": 1.0}
+    top_k = _check_top_k(top_k)
     g = torch.Generator().manual_seed(seed)
     proj = torch.randn(d, index_head_dim, generator=g) / index_head_dim ** 0.5
     q_idx = (task.q[:, 0] @ proj).unsqueeze(2)  # (B, n_q, 1, d_idx)
     k_idx = task.k[:, 0] @ proj  # (B, L, d_idx)
     scores = lightning_index_scores(q_idx, k_idx, torch.ones(b, n_q, 1))  # (B, n_q, L)
-    out = topk_sparse_attention(task.q, task.k, task.v, scores, top_k_eff)  # (B, 1, n_q, V)
+    out = topk_sparse_attention(task.q, task.k, task.v, scores, top_k)  # (B, 1, n_q, V)
     pred = out[:, 0].argmax(-1)
-    pos = torch.arange(L - n_q, L)
-    future = torch.arange(L)[None, :] > pos[:, None]
-    kept = scores.masked_fill(future, float("-inf")).topk(min(top_k_eff, L), dim=-1).indices
+    kept = scores.masked_fill(future, float("-inf")).topk(min(top_k, L), dim=-1).indices
     recall = (kept == task.needle_pos[..., None]).any(-1).float().mean()
     return {"accuracy": float((pred == task.answers).float().mean()), "recall": float(recall)}
+
+
+def retrieval_curve(seq_lens=(1024, 4096, 16384), top_ks=None, *, index_head_dim: int = 8,
+                    batch: int = 16, n_needles: int = 4, seed: int = 0) -> pd.DataFrame:
+    """Retrieval accuracy of top-k sparse attention for every (sequence length, k).
+
+    Args:
+        seq_lens: sequence lengths L.
+        top_ks: keys kept per query; default powers of two from 1 to the longest L
+            (values above L are skipped).
+        index_head_dim, batch, n_needles, seed: see :func:`make_retrieval_task` and
+            :func:`retrieval_accuracy`.
+
+    Returns:
+        One row per (L, k): ``seq_len``, ``top_k``, ``accuracy``, ``recall``,
+        ``attention_pairs`` (query-key pairs the queries score), ``dense_pairs``.
+        Dense attention is the row with ``top_k == seq_len`` (computed without the indexer;
+        keeping every key gives the same result, which the tests check).
+    """
+    if top_ks is None:
+        top_ks = [2 ** i for i in range(int(math.log2(max(seq_lens))) + 1)]
+    rows = []
+    for L in seq_lens:
+        task = make_retrieval_task(L, batch=batch, n_needles=n_needles, seed=seed)
+        for k in sorted({k for k in top_ks if k < L} | {L}):
+            dense = k == L  # same result as keeping every key, computed without the indexer
+            r = retrieval_accuracy(task, None if dense else k, index_head_dim=index_head_dim,
+                                   seed=seed + 1)
+            work = attention_macs(L, 1, q_len=n_needles, top_k=k)
+            rows.append({"seq_len": L, "top_k": k, **r, "attention_pairs": work["pairs"],
+                         "dense_pairs": attention_macs(L, 1, q_len=n_needles)["pairs"]})
+    return pd.DataFrame(rows)
+
+
+
+# --------------------------------------------------------------------------- reader's controls
+# the shape a reader picks (chapter "Attention that remembers less"); one head width is used
+# for qk_nope_head_dim and v_head_dim, as in DeepSeek-V2/V3
+SHAPE_CONTROLS = (
+    Slider("n_heads", "heads", 1, 64, 1, default=16),
+    Slider("head_dim", "head width (keys' position-free part, values)", 8, 128, 8, default=32),
+    Slider("qk_rope_head_dim", "rotary key width", 2, 64, 2, default=16),
+    Slider("kv_lora_rank", "latent width (kv_lora_rank)", 16, 512, 16, default=128),
+    Slider("n_kv_groups", "GQA groups", 1, 16, 1, default=4),
+)
+# keys kept per query in the sparse retrieval task, as a power of two
+TOP_K_LOG2 = Slider("top_k_log2", "keys kept per query, k = 2^", 0, 14, 1, default=6)
+
+
+def cache_elements_expr() -> dict[str, str]:
+    """Cache elements per token per layer as Vega expressions over :data:`SHAPE_CONTROLS`.
+
+    For the page's chart, which recomputes in the browser; a test checks each against
+    :func:`formula_bytes_per_token` (and so against the measured caches). GQA's groups
+    are capped at the heads, as a reader can pick more groups than heads there.
+
+    Returns:
+        ``{kind: expression}`` for the five exact kinds.
+    """
+    kv = "(head_dim + qk_rope_head_dim + head_dim)"  # key width + value width, one head
+    return {
+        "mha": f"n_heads * {kv}",
+        "gqa": f"min(n_kv_groups, n_heads) * {kv}",
+        "mqa": kv,
+        "mla_naive": f"n_heads * {kv}",
+        "mla_absorb": "kv_lora_rank + qk_rope_head_dim",
+    }
+
+
+def shape_report(n_heads: int = 16, head_dim: int = 32, qk_rope_head_dim: int = 16,
+                 kv_lora_rank: int = 128, n_kv_groups: int = 4, *, steps: int = 6,
+                 seed: int = 0) -> pd.DataFrame:
+    """Build every design at a reader's shape, decode ``steps`` tokens, measure the caches.
+
+    Runs the modules (float64, a 64-wide toy model around the chosen heads): naive and
+    absorb MLA share one set of weights and their outputs are compared at every step.
+
+    Returns:
+        One row per kind: ``kind``, ``measured elements per token`` (from the held
+        cache tensors), ``Table 1 formula``, ``vs MHA``, ``max |naive - absorb|`` (MLA rows).
+
+    Raises:
+        ValueError: a shape :class:`AttentionConfig` refuses (e.g. groups not dividing heads).
+    """
+    c = AttentionConfig(dim=64, n_heads=n_heads, q_lora_rank=0, kv_lora_rank=kv_lora_rank,
+                        qk_nope_head_dim=head_dim, qk_rope_head_dim=qk_rope_head_dim,
+                        v_head_dim=head_dim, max_seq_len=steps, n_kv_groups=n_kv_groups)
+    x = torch.randn(1, steps, c.dim, generator=torch.Generator().manual_seed(seed + 1),
+                    dtype=torch.float64)
+    torch.manual_seed(seed)
+    mods = {k: make_attention(k, c, dtype=torch.float64) for k in ATTENTION_KINDS[:5]}
+    mods["mla_absorb"].load_state_dict(mods["mla_naive"].state_dict())
+    gap = 0.0
+    with torch.no_grad():
+        for t in range(steps):
+            outs = {k: m(x[:, t:t + 1], t) for k, m in mods.items()}
+            gap = max(gap, float((outs["mla_naive"] - outs["mla_absorb"]).abs().max()))
+    mha = mods["mha"].cache_bytes_per_token()
+    rows = [{"kind": k, "measured elements per token": m.cache_bytes_per_token() / 8,
+             "Table 1 formula": formula_bytes_per_token(k, c, 8) / 8,
+             "vs MHA": m.cache_bytes_per_token() / mha,
+             "max |naive - absorb|": gap if k.startswith("mla") else float("nan")}
+            for k, m in mods.items()]
+    return pd.DataFrame(rows).set_index("kind")
