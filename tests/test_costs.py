@@ -200,7 +200,8 @@ def test_kv_cache_order_mha_ge_gqa_ge_mqa(n_layers, n_heads, head_dim):
 
 def test_api_cost_bills_thinking_as_output_tokens():
     # R1 list prices: $0.55 in, $2.19 out per million; 500 prompt + (400 answer + 3,000 thinking)
-    assert costs.api_cost_usd(500, 3400, 0.55, 2.19) == pytest.approx((500 * 0.55 + 3400 * 2.19) / 1e6)
+    expected = (500 * 0.55 + 3400 * 2.19) / 1e6
+    assert costs.api_cost_usd(500, 3400, 0.55, 2.19) == pytest.approx(expected)
     assert costs.api_cost_usd(0, 1_000_000, 1.0, 2.19) == pytest.approx(2.19)
     got = costs.api_cost_usd(np.array([0, 1e6]), 0, 0.55, 2.19)
     assert np.allclose(got, [0.0, 0.55])
@@ -208,8 +209,10 @@ def test_api_cost_bills_thinking_as_output_tokens():
 
 @pytest.mark.parametrize("kwargs, name", [
     (dict(input_tokens=-1, output_tokens=0, usd_per_m_input=1, usd_per_m_output=1), "input_tokens"),
-    (dict(input_tokens=0, output_tokens=float("nan"), usd_per_m_input=1, usd_per_m_output=1), "output_tokens"),
-    (dict(input_tokens=0, output_tokens=0, usd_per_m_input=0, usd_per_m_output=1), "usd_per_m_input"),
+    (dict(input_tokens=0, output_tokens=float("nan"), usd_per_m_input=1, usd_per_m_output=1),
+     "output_tokens"),
+    (dict(input_tokens=0, output_tokens=0, usd_per_m_input=0, usd_per_m_output=1),
+     "usd_per_m_input"),
 ])
 def test_api_cost_rejects_bad_input(kwargs, name):
     with pytest.raises(ValueError, match=name):
@@ -229,7 +232,8 @@ def test_loaders_are_indexed_the_way_chapters_read_them():
 
 def test_costs_still_exports_the_architecture_names_older_callers_use():
     assert costs.load_config is architecture.load_config
-    assert costs.param_counts is architecture.param_counts and costs.ModelConfig is architecture.ModelConfig
+    assert costs.param_counts is architecture.param_counts
+    assert costs.ModelConfig is architecture.ModelConfig
 
 
 def test_attention_flops_is_kaplans_term_for_plain_multi_head_attention():
@@ -252,7 +256,8 @@ def test_browser_expressions_agree_with_library(point):
     assert flops == pytest.approx(costs.training_flops(act * 1e9, tok * 1e12), rel=1e-12)
     hours = _eval_vega_arithmetic(costs.gpu_hours_expr(costs.what_if_flops_expr()), env)
     assert hours == pytest.approx(costs.gpu_hours(flops, peak * 1e12, mfu), rel=1e-12)
-    days = _eval_vega_arithmetic(costs.days_expr(costs.gpu_hours_expr(costs.what_if_flops_expr())), env)
+    days_expr = costs.days_expr(costs.gpu_hours_expr(costs.what_if_flops_expr()))
+    days = _eval_vega_arithmetic(days_expr, env)
     assert days == pytest.approx(hours / n / 24, rel=1e-12)
 
 

@@ -52,7 +52,8 @@ def test_one_tenth_both_ways():
     assert r.loc["GPU-hours (reported)", "ratio"] == pytest.approx(2.788 / 30.84)
     assert r.loc["training FLOPs (6·N·D)", "ratio"] == pytest.approx(
         (37e9 * 14.8e12) / (405e9 * 15e12))
-    assert r.loc["training FLOPs (6·N·D vs published)", "ratio"] == pytest.approx(3.2856e24 / 3.8e25)
+    published = r.loc["training FLOPs (6·N·D vs published)", "ratio"]
+    assert published == pytest.approx(3.2856e24 / 3.8e25)
     assert r["ratio"].between(0.08, 0.1).all()
     with pytest.raises(ValueError, match="reference"):
         facts.one_tenth(reference="Llama 2")
@@ -77,8 +78,9 @@ def test_seed_table_check_against_6nd():
     assert chk.loc["DeepSeek-V2", "article_over_6nd"] == pytest.approx(5e24 / (6 * 21e9 * 8.1e12))
     assert chk.loc["Llama 3 405B", "article_over_6nd"] == pytest.approx(3e25 / (6 * 405e9 * 15e12))
     assert chk.loc["GPT-4", "article_over_6nd"] == pytest.approx(2e25 / (6 * 277e9 * 13e12))
-    assert chk.loc["DeepSeek-V2", "article_usd_per_mtok"] == chk.loc["DeepSeek-V2", "input_usd_per_mtok"]
-    assert chk.loc["Llama 3 405B", "article_mmlu"] == 87.8 and chk.loc["Llama 3 405B", "mmlu_5shot"] == 85.2
+    v2, llama = chk.loc["DeepSeek-V2"], chk.loc["Llama 3 405B"]
+    assert v2["article_usd_per_mtok"] == v2["input_usd_per_mtok"]
+    assert llama["article_mmlu"] == 87.8 and llama["mmlu_5shot"] == 85.2
 
 
 def test_projected_run_inverts_the_measured_mfu():
@@ -111,11 +113,32 @@ def test_benchmark_gaps_all_ten():
 
 def test_with_attention_raises_v3_more_than_llama():
     w = facts.with_attention()
-    # V3: 3·61·4096·128·(192+128) per token against 6·37e9; Llama: 3·126·8192·128·256 against 6·405e9
+    # V3: 3·61·4096·128·(192+128) per token against 6·37e9;
+    # Llama: 3·126·8192·128·256 against 6·405e9
     assert w.loc["DeepSeek-V3", "attention"] == 3 * 61 * 4096 * 128 * 320
-    assert w.loc["DeepSeek-V3", "attention_share"] == pytest.approx(3 * 61 * 4096 * 128 * 320 / 222e9)
+    share = w.loc["DeepSeek-V3", "attention_share"]
+    assert share == pytest.approx(3 * 61 * 4096 * 128 * 320 / 222e9)
     assert w.loc["Llama 3.1 405B", "attention"] == 3 * 126 * 8192 * 128 * 256
     assert w.loc["DeepSeek-V3", "attention_share"] > 3 * w.loc["Llama 3.1 405B", "attention_share"]
     comp = facts.training_compute()
     assert w.loc["DeepSeek-V3", "mfu_with_attention"] == pytest.approx(
         comp.loc["DeepSeek-V3", "mfu"] * (1 + w.loc["DeepSeek-V3", "attention_share"]))
+
+
+def test_era_multiples_are_not_all_five_to_ten():
+    m = facts.era_multiples()
+    assert m.loc["Avg. Model Size (Chinese AI)", "low"] == pytest.approx(5)
+    assert m.loc["Avg. Training Compute", "high"] == pytest.approx(10)
+    assert m.loc["AI Hardware Self-Sufficiency", "low"] == pytest.approx(2)  # 20% -> 40%
+    assert m.loc["Number of AI Startups (China)", "low"] == pytest.approx(800 / 1500)
+    # inference cost: $0.10-0.50 -> $0.50-5.00, anywhere from 1x to 50x
+    assert (m.loc["Inference Cost (per 1M tokens)", ["low", "high"]] == [1.0, 50.0]).all()
+
+
+def test_scale_references_and_valuation_years():
+    r = facts.scale_references()
+    assert r.loc["DeepSeek-V3 (6·N·D)", "flops"] == pytest.approx(6 * 37e9 * 14.8e12)
+    assert r.loc["article: DeepSeek Next", "flops"] == 1e26
+    assert set(r["kind"]) == {"documented", "article's figure"}
+    v = facts.load_seed_valuations()
+    assert v.loc["DeepSeek", "valuation_year"] == v.loc["ByteDance", "valuation_year"] == 2026

@@ -33,7 +33,12 @@ import pandas as pd
 from explainer.controls import Choice, Slider
 
 # re-exported for callers written before the architecture module existed (moe chapter, attention)
-from explainer.architecture import CONFIG_NAMES, ModelConfig, load_config, param_counts  # noqa: F401
+from explainer.architecture import (  # noqa: F401
+    CONFIG_NAMES,
+    ModelConfig,
+    load_config,
+    param_counts,
+)
 from explainer.data import read_csv
 
 __all__ = [
@@ -97,7 +102,8 @@ def _positive(name: str, value: Any) -> np.ndarray:
     try:
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a positive number or array of numbers, got {value!r}") from None
+        raise ValueError(
+            f"{name} must be a positive number or array of numbers, got {value!r}") from None
     if arr.size == 0 or not np.all(np.isfinite(arr)) or np.any(arr <= 0):
         raise ValueError(f"{name} must be finite and > 0, got {value!r}")
     return arr
@@ -121,7 +127,8 @@ def _non_negative(name: str, value: Any) -> np.ndarray:
     try:
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number >= 0 or an array of them, got {value!r}") from None
+        raise ValueError(
+            f"{name} must be a number >= 0 or an array of them, got {value!r}") from None
     if arr.size == 0 or not np.all(np.isfinite(arr)) or np.any(arr < 0):
         raise ValueError(f"{name} must be finite and >= 0, got {value!r}")
     return arr

@@ -18,6 +18,8 @@ and a test pins it.
 * :func:`seed_table_check`: seed article 004's printed table beside our data.
 * :func:`benchmark_gaps`: R1 against o1-1217 on the ten benchmarks of the R1
   paper's Table 4, and :func:`benchmark_summary` (leads, near-ties, widest gap).
+* :func:`load_seed_valuations`, :func:`load_seed_eras` and :func:`era_multiples`:
+  seed article 004's other two tables (projections) and the jump each era metric implies.
 * :func:`projected_run`: what a run of given FLOPs takes at a measured MFU (the
   scale chapter's "DeepSeek Next" at V3's efficiency).
 
@@ -43,6 +45,10 @@ __all__ = [
     "Bill",
     "O1_1217",
     "api_price_gap",
+    "era_multiples",
+    "load_seed_eras",
+    "load_seed_valuations",
+    "scale_references",
     "benchmark_gaps",
     "benchmark_summary",
     "one_tenth",
@@ -137,7 +143,8 @@ def training_bill(model: str = V3) -> Bill:
     _known("model", model, priced.index.get_level_values("model").unique())
     st = priced.loc[model, ["gpu_hours", "usd_per_gpu_hour_assumed", "reported_usd"]]
     st = st.rename(columns={"usd_per_gpu_hour_assumed": "usd_per_gpu_hour"})
-    st["usd"] = costs.training_cost_usd(st["gpu_hours"].to_numpy(), st["usd_per_gpu_hour"].to_numpy())
+    st["usd"] = costs.training_cost_usd(st["gpu_hours"].to_numpy(),
+                                        st["usd_per_gpu_hour"].to_numpy())
     return Bill(model=model, stages=st)
 
 
@@ -235,7 +242,8 @@ def one_tenth(model: str = V3, reference: str = LLAMA) -> pd.DataFrame:
     _known("reference", reference, comp.index)
     models = costs.load_models()
     rows = {
-        "GPU-hours (reported)": (models.loc[model, "gpu_hours"], models.loc[reference, "gpu_hours"]),
+        "GPU-hours (reported)": (models.loc[model, "gpu_hours"],
+                                 models.loc[reference, "gpu_hours"]),
         "training FLOPs (6·N·D)": (comp.loc[model, "flops_6nd"], comp.loc[reference, "flops_6nd"]),
         "training FLOPs (6·N·D vs published)": (comp.loc[model, "flops_6nd"],
                                                  comp.loc[reference, "reported_flops"]),
@@ -374,3 +382,59 @@ def benchmark_summary(gaps: pd.DataFrame | None = None, *, near: float = 1.0) ->
                       "reference_ahead": int((g["gap"] < 0).sum()),
                       "near": int((g["gap"].abs() < near).sum()),
                       "widest": widest, "widest_gap": float(g.loc[widest, "gap"])})
+
+
+# --------------------------------------------------------------------------- seed 004's projections
+def load_seed_valuations() -> pd.DataFrame:
+    """``data/seed_tables/seed004_valuations.csv`` indexed by ``company``, as printed."""
+    return read_csv("seed_tables/seed004_valuations.csv").set_index("company")
+
+
+def load_seed_eras() -> pd.DataFrame:
+    """``data/seed_tables/seed004_eras.csv`` indexed by ``metric``, as printed."""
+    return read_csv("seed_tables/seed004_eras.csv").set_index("metric")
+
+
+def era_multiples(eras: pd.DataFrame | None = None) -> pd.DataFrame:
+    """How many times its 2024 value the article projects for each metric in 2026.
+
+    Args:
+        eras: :func:`load_seed_eras` (default: loaded).
+
+    Returns:
+        Indexed by ``metric``: ``low`` and ``high`` (the smallest and largest ratio
+        the printed ranges allow: 2026 low ÷ 2024 high, 2026 high ÷ 2024 low), the
+        two columns as printed, and ``unit``.
+    """
+    e = load_seed_eras() if eras is None else eras
+    return pd.DataFrame({
+        "low": e["value_2026_low"] / e["value_2024_high"],
+        "high": e["value_2026_high"] / e["value_2024_low"],
+        "printed_2024": e["efficiency_era_2024_as_printed"],
+        "printed_2026": e["scale_era_2026_as_printed"],
+        "unit": e["unit"],
+    })
+
+
+def scale_references() -> pd.DataFrame:
+    """Training runs to set a scenario against: DeepSeek's documented ones and the article's.
+
+    Returns:
+        Indexed by ``run``: ``flops`` and ``kind`` (``"documented"`` or
+        ``"article's figure"``): DeepSeek-V2 and V3 by 6·N·D, Llama 3.1 405B as
+        published (secondary), the article's 2024 average and its "DeepSeek Next".
+    """
+    comp = training_compute()
+    eras = load_seed_eras()
+    seed = costs.load_seed_table()
+    rows = [
+        ("DeepSeek-V2 (6·N·D)", comp.loc["DeepSeek-V2", "flops_6nd"], "documented"),
+        ("DeepSeek-V3 (6·N·D)", comp.loc[V3, "flops_6nd"], "documented"),
+        ("Llama 3.1 405B (secondary)", comp.loc[LLAMA, "reported_flops"], "documented"),
+        ("article: 2024 average", eras.loc["Avg. Training Compute", "value_2024_low"],
+         "article's figure"),
+        ("article: DeepSeek Next", seed.loc["DeepSeek Next", "training_flops"], "article's figure"),
+    ]
+    out = pd.DataFrame(rows, columns=["run", "flops", "kind"]).set_index("run")
+    out["flops"] = out["flops"].astype(float)
+    return out
