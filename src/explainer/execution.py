@@ -109,9 +109,11 @@ def _install_guard() -> None:
 
     @functools.wraps(original)
     async def async_execute_cell(self, cell, cell_index, *args, **kwargs):
+        if cell.cell_type != "code":
+            return await original(self, cell, cell_index, *args, **kwargs)
         start = _clock()
         result = await original(self, cell, cell_index, *args, **kwargs)
-        timeout = self._get_timeout(cell) if cell.cell_type == "code" else None
+        timeout = self._get_timeout(cell)
         if timeout is not None and _clock() - start >= timeout:
             # the reply was only found by the timeout's last look: treat it as never
             # received (so nbmake's report points at this cell) and fail loudly
