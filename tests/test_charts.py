@@ -1,17 +1,22 @@
-"""The shared Altair set-up: vendored JS matches Altair, output works offline."""
+"""The shared Altair set-up: vendored JS matches Altair, output works offline and is accessible."""
 
 import json
 import re
 
 import altair as alt
 import pandas as pd
+import pytest
 
 from explainer import charts
 from explainer.widgets import BOOK_BUILD_ENV
 
+DESCRIPTION = "Two bars: x of 1 and 2 against y of 3 and 4."
 
-def _chart():
-    return alt.Chart(pd.DataFrame({"x": [1, 2], "y": [3, 4]}), title="t").mark_bar().encode(x="x:Q", y="y:Q")
+
+def _chart(description=DESCRIPTION, n=2):
+    df = pd.DataFrame({"x": range(1, n + 1), "y": range(3, n + 3)})
+    c = alt.Chart(df, title="t").mark_bar().encode(x="x:Q", y="y:Q")
+    return c.properties(description=description) if description else c
 
 
 def test_vendored_bundles_match_the_versions_altair_asks_for():
@@ -25,44 +30,74 @@ def test_vendored_bundles_match_the_versions_altair_asks_for():
     assert f'version="{versions["vega"]}"' in (charts.STATIC_DIR / "vega.min.js").read_text()
     for name in charts.VENDORED_JS:
         assert (charts.STATIC_DIR / name.replace(".min.js", ".LICENSE.txt")).exists()
+    assert (charts.STATIC_DIR / charts.CHARTS_JS).exists()
 
 
-def test_vega_debug_records_the_versions_the_template_checks():
-    js = charts.vega_debug_js()
-    recorded = json.loads(js.split("=", 1)[1].rstrip(";"))
-    assert recorded == {"vega_version": alt.VEGA_VERSION, "vegalite_version": alt.VEGALITE_VERSION,
-                        "vegaembed_version": alt.VEGAEMBED_VERSION}
-    html = charts.chart_html(_chart().to_dict())
-    # the template skips loading a library whose version VEGA_DEBUG already holds
-    assert f'maybeLoadScript("vega-lite", "{alt.VEGALITE_VERSION}")' in html
-
-
-def _bundle():
-    bundle = _chart()._repr_mimebundle_()
+def _bundle(chart):
+    bundle = chart._repr_mimebundle_()
     return bundle[0] if isinstance(bundle, tuple) else bundle
 
 
 def test_live_kernels_get_the_vegalite_mime_type_only(monkeypatch):
     monkeypatch.delenv(BOOK_BUILD_ENV, raising=False)
     assert alt.renderers.active == "explainer" and alt.theme.active == "explainer"
-    bundle = _bundle()
+    bundle = _bundle(_chart())
     # no text/html: JupyterLab would prefer it to its own (offline) Vega renderer
     assert set(bundle) == {charts.VEGALITE_MIME, "text/plain"}
     assert bundle[charts.VEGALITE_MIME]["mark"]["type"] == "bar"
     assert bundle["text/plain"] == "<Altair chart: t>"
 
 
-def test_the_book_build_gets_html_drawn_by_the_sites_vega_embed(monkeypatch):
+@pytest.mark.parametrize("book", [True, False])
+def test_a_chart_without_a_description_is_refused(monkeypatch, book):
+    monkeypatch.setattr(charts, "REQUIRE_DESCRIPTION", True)
+    if book:
+        monkeypatch.setenv(BOOK_BUILD_ENV, "1")
+    else:
+        monkeypatch.delenv(BOOK_BUILD_ENV, raising=False)
+    with pytest.raises(ValueError, match="no description"):
+        _bundle(_chart(description=None))
+
+
+def test_the_book_build_gets_an_accessible_figure_with_no_loader(monkeypatch):
     monkeypatch.setenv(BOOK_BUILD_ENV, "1")
-    bundle = _bundle()
-    assert set(bundle) == {"text/html", "text/plain"}
-    assert '"renderer": "svg"' in bundle["text/html"]
-    assert '"editor": false' in bundle["text/html"]
+    html = _bundle(_chart())["text/html"]
+    assert re.search(r'<div class="explainer-chart" id="chart-[0-9a-f]{10}-\d+" role="figure" '
+                     r'aria-label="t" aria-describedby="chart-[0-9a-f]{10}-\d+-desc">', html)
+    assert DESCRIPTION in html
+    spec = json.loads(re.search(r'class="explainer-chart-spec">(.*?)</script>', html).group(1))
+    assert spec["description"] == DESCRIPTION and spec["mark"]["type"] == "bar"
+    # nothing is loaded from anywhere: the page's explainer-charts.js draws it
+    assert "cdn" not in html and "src=" not in html and "<script>" not in html
+
+
+def test_the_data_behind_a_chart_is_a_table_under_it():
+    html = charts.chart_html(_chart().to_dict())
+    table = re.search(r'<details class="explainer-chart-data">.*</details>', html, re.S).group(0)
+    assert "<summary>Show the data: t</summary>" in table
+    assert table.count("<tr>") == 3  # header + 2 rows
+    assert "<td>1</td><td>3</td>" in table and "<td>2</td><td>4</td>" in table
+    assert "Download" not in table
+
+
+def test_large_data_shows_the_first_rows_and_offers_all_as_csv():
+    n = charts.TABLE_ROWS + 15
+    html = charts.chart_html(_chart(n=n).to_dict())
+    assert html.count("<tr>") == charts.TABLE_ROWS + 1
+    assert f"{n} rows, first {charts.TABLE_ROWS} shown" in html
+    assert f'download="chart-data.csv">Download all {n} rows (CSV)' in html
+
+
+def test_a_spec_cannot_close_its_script_tag():
+    spec = _chart(description="A sneaky </script><b>description</b> here.").to_dict()
+    html = charts.chart_html(spec)
+    body = re.search(r'class="explainer-chart-spec">(.*?)</script>', html, re.S).group(1)
+    assert json.loads(body)["description"].startswith("A sneaky </script>")
 
 
 def test_chart_ids_are_unique_on_a_page_and_reproducible():
     spec = _chart().to_dict()
-    ids = [re.search(r'<div id="(chart-[0-9a-f]{10})-(\d+)"', charts.chart_html(spec)) for _ in range(3)]
+    ids = [re.search(r'id="(chart-[0-9a-f]{10})-(\d+)"', charts.chart_html(spec)) for _ in range(3)]
     assert len({m.group(0) for m in ids}) == 3  # unique
     assert len({m.group(1) for m in ids}) == 1  # same spec -> same digest
 

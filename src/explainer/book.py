@@ -1,9 +1,9 @@
 """Sphinx extension for the book (listed in ``_config.yml``).
 
 * Serves the vendored vega / vega-lite / vega-embed bundles (and their
-  licences) from the site's ``_static/`` and loads them on every page, after a
-  tiny script that records their versions in ``VEGA_DEBUG`` so Altair's HTML
-  never reaches for a CDN (see :mod:`explainer.charts`).
+  licences) from the site's ``_static/`` and loads them on every page, then
+  ``explainer-charts.js``, which draws the charts written by
+  :func:`explainer.charts.chart_html` in the page's light or dark mode.
 * Drops sphinx-thebe's scripts (loaded twice by Jupyter Book 1, and unused).
 * Marks the build for the notebook kernels it starts
   (``EXPLAINER_BOOK_BUILD=1``), so charts are rendered as HTML,
@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from explainer.charts import STATIC_DIR, VENDORED_JS, vega_debug_js
+from explainer.charts import CHARTS_JS, STATIC_DIR, VENDORED_JS
 from explainer.widgets import BOOK_BUILD_ENV
 
 __all__ = ["setup"]
@@ -47,8 +47,10 @@ def setup(app: Any) -> dict[str, Any]:
     os.environ[BOOK_BUILD_ENV] = "1"  # inherited by the kernels MyST-NB starts
     app.connect("config-inited", _add_static)
     app.connect("html-page-context", _drop_thebe)
-    app.add_js_file(None, body=vega_debug_js(), priority=190)
     for i, name in enumerate(VENDORED_JS):
         app.add_js_file(name, priority=191 + i)
+    app.add_js_file(CHARTS_JS, priority=195)  # draws the charts, light or dark
     app.add_css_file("explainer.css")
+    app.add_css_file("ledger.css")  # the claims ledger table (explainer.ledger_html)
+    app.add_js_file("ledger.js")  # its filters and sorting; a no-op on other pages
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}

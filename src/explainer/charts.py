@@ -6,10 +6,15 @@ What this module does, once, on import:
 * registers and enables a renderer that gives JupyterLab the Vega-Lite mime
   type (drawn natively, offline) and gives the book build ``text/html`` (what
   MyST-NB publishes in the static page);
-* keeps that HTML free of CDN loads in the book: the site serves the vendored
-  vega / vega-lite / vega-embed bundles from ``_static/`` (see
-  :mod:`explainer.book`) and sets the global ``VEGA_DEBUG`` to the versions
-  Altair asks for, which makes Altair's "universal" template skip its loader.
+* writes that HTML itself (:func:`chart_html`), with no loader and no CDN: the
+  site serves the vendored vega / vega-lite / vega-embed bundles from
+  ``_static/`` (see :mod:`explainer.book`), and ``static/explainer-charts.js``
+  draws every chart as SVG in the page's light or dark mode, again whenever the
+  reader switches mode;
+* makes every chart accessible: the renderer refuses a chart without a
+  ``description`` (see :func:`explainer.figures.finish`); on the page the chart
+  is a named ``role="figure"`` described by it, and a keyboard-reachable
+  disclosure under it holds the plotted values as a table.
 
 The versions come from Altair itself (``alt.VEGA_VERSION`` and friends); the
 bundles in ``static/`` are refreshed by ``scripts/vendor_vega.sh`` and a test
@@ -18,30 +23,38 @@ checks they match.
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import html
+import io
 import itertools
 import json
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
 import altair as alt
-from altair.utils.html import spec_to_html
 
 from explainer.widgets import in_book_build
 
 __all__ = [
     "PALETTE",
     "STATIC_DIR",
+    "CHARTS_JS",
     "VENDORED_JS",
     "VEGA_VERSIONS",
     "chart_html",
+    "data_tables_html",
     "enable",
-    "vega_debug_js",
 ]
 
 STATIC_DIR = Path(__file__).parent / "static"
 # load order matters: vega-lite needs vega, vega-embed needs both
 VENDORED_JS = ("vega.min.js", "vega-lite.min.js", "vega-embed.min.js")
+# draws every chart in the page's colour mode (static/explainer-charts.js)
+CHARTS_JS = "explainer-charts.js"
+REQUIRE_DESCRIPTION = False  # LEAD: flipped to True once every chapter is migrated
+TABLE_ROWS = 60  # rows shown per dataset under a chart; larger data is also offered as CSV
 # the keys Altair's universal template looks up in the global VEGA_DEBUG
 VEGA_VERSIONS = {
     "vega_version": alt.VEGA_VERSION,
@@ -57,34 +70,106 @@ VEGALITE_MIME = "application/vnd.vegalite.v5+json"
 # colour-blind-safe (Okabe-Ito), in the order series are assigned
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 _FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
-# embed options: SVG output (crisp, inspectable); no "open in the Vega editor" link (it would leave the site)
-_EMBED_OPTIONS = {"renderer": "svg", "actions": {"export": True, "source": False, "compiled": False, "editor": False}}
 _counter = itertools.count()
 
 
-def vega_debug_js() -> str:
-    """JavaScript that records the served library versions in ``VEGA_DEBUG``."""
-    return f"window.VEGA_DEBUG = {json.dumps(VEGA_VERSIONS, sort_keys=True)};"
-
-
 def chart_html(spec: dict[str, Any]) -> str:
-    """HTML (div + script) drawing a Vega-Lite ``spec`` with the page's vega-embed.
+    """HTML for one chart on a book page: a labelled figure, its spec, and its data as a table.
 
-    The div id is derived from the spec and a per-kernel counter, so executing a
-    notebook twice gives the same output.
+    The page's own vega-embed draws it (``static/explainer-charts.js``), as SVG, in the
+    page's light or dark mode. The container is ``role="figure"``, named by the chart's
+    title and described by its ``description``; under the chart a keyboard-reachable
+    "Show the data" disclosure holds the plotted values as an HTML table (or, for large
+    data, the first rows and a CSV download). The div id is derived from the spec and a
+    per-kernel counter, so executing a notebook twice gives the same output.
     """
     digest = hashlib.sha1(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:10]
-    return spec_to_html(
-        spec,
-        "vega-lite",
-        vega_version=alt.VEGA_VERSION,
-        vegalite_version=alt.VEGALITE_VERSION,
-        vegaembed_version=alt.VEGAEMBED_VERSION,
-        output_div=f"chart-{digest}-{next(_counter)}",
-        embed_options=_EMBED_OPTIONS,
-        fullhtml=False,
-        template="universal",
+    chart_id = f"chart-{digest}-{next(_counter)}"
+    title = _title_text(spec) or "Chart"
+    description = str(spec.get("description") or "")
+    spec_json = json.dumps(spec, separators=(",", ":")).replace("</", "<\\/")
+    return (
+        f'<div class="explainer-chart" id="{chart_id}" role="figure" '
+        f'aria-label="{html.escape(title)}" aria-describedby="{chart_id}-desc">\n'
+        f'<p class="explainer-sr-only" id="{chart_id}-desc">{html.escape(description)}</p>\n'
+        f'<div class="explainer-chart-view"></div>\n'
+        f'<script type="application/json" class="explainer-chart-spec">{spec_json}</script>\n'
+        f"{data_tables_html(spec, title)}</div>"
     )
+
+
+def _title_text(spec: dict[str, Any]) -> str:
+    """The chart's title as plain text (first of the layers/facets that has one)."""
+    title = spec.get("title")
+    if isinstance(title, dict):
+        title = title.get("text")
+    if isinstance(title, list):
+        title = " ".join(map(str, title))
+    if title:
+        return str(title)
+    for key in ("layer", "vconcat", "hconcat", "concat"):
+        for sub in spec.get(key, []) or []:
+            if isinstance(sub, dict) and (t := _title_text(sub)):
+                return t
+    if isinstance(spec.get("spec"), dict):
+        return _title_text(spec["spec"])
+    return ""
+
+
+def _datasets(spec: dict[str, Any]) -> list[list[dict[str, Any]]]:
+    """The inline data a spec plots (Altair's consolidated ``datasets``, or ``data.values``)."""
+    found = [rows for rows in (spec.get("datasets") or {}).values() if isinstance(rows, list)]
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            values = node.get("data", {}).get("values") if isinstance(node.get("data"), dict) else None
+            if isinstance(values, list) and values and isinstance(values[0], dict):
+                found.append(values)
+            for k, v in node.items():
+                if k not in ("datasets", "data"):
+                    walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(spec)
+    return found
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:,.4g}"
+    return html.escape(str(value))
+
+
+def data_tables_html(spec: dict[str, Any], title: str = "chart") -> str:
+    """A ``<details>`` disclosure with the chart's data as table(s) ("" if it has none).
+
+    Up to ``TABLE_ROWS`` rows are shown per dataset; a larger dataset is also offered
+    whole as a CSV download (a ``data:`` link, so nothing is fetched).
+    """
+    parts = []
+    for rows in _datasets(spec):
+        cols = list(dict.fromkeys(k for r in rows for k in r))
+        head = "".join(f'<th scope="col">{html.escape(str(c))}</th>' for c in cols)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{_cell(r.get(c, ''))}</td>" for c in cols) + "</tr>"
+            for r in rows[:TABLE_ROWS]
+        )
+        caption = f"{len(rows)} rows" + (f", first {TABLE_ROWS} shown" if len(rows) > TABLE_ROWS else "")
+        part = (f'<div class="explainer-chart-table"><table><caption>{caption}</caption>'
+                f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>")
+        if len(rows) > TABLE_ROWS:
+            buf = io.StringIO()
+            csv.DictWriter(buf, fieldnames=cols).writeheader()
+            csv.DictWriter(buf, fieldnames=cols).writerows(rows)
+            href = "data:text/csv;charset=utf-8," + urllib.parse.quote(buf.getvalue())
+            part += f'<p><a href="{href}" download="chart-data.csv">Download all {len(rows)} rows (CSV)</a></p>'
+        parts.append(part)
+    if not parts:
+        return ""
+    return (f'<details class="explainer-chart-data"><summary>Show the data: '
+            f"{html.escape(title)}</summary>{''.join(parts)}</details>\n")
 
 
 def _renderer(spec: dict[str, Any], **_metadata: Any) -> dict[str, Any]:
@@ -94,10 +179,12 @@ def _renderer(spec: dict[str, Any], **_metadata: Any) -> dict[str, Any]:
     that HTML loads vega from a CDN outside the book; so live kernels get only
     the Vega-Lite mime type JupyterLab draws itself, and only the book gets HTML.
     """
-    title = spec.get("title")
-    if isinstance(title, dict):
-        title = title.get("text")
-    text = f"<Altair chart{': ' + str(title) if title else ''}>"
+    title = _title_text(spec)
+    if REQUIRE_DESCRIPTION and not str(spec.get("description") or "").strip():
+        raise ValueError(
+            f"chart {title!r} has no description: every chart states what it shows for screen "
+            "readers; build it with explainer.figures.finish(chart, description=...)")
+    text = f"<Altair chart{': ' + title if title else ''}>"
     if in_book_build():
         return {"text/html": chart_html(spec), "text/plain": text}
     return {VEGALITE_MIME: spec, "text/plain": text}
