@@ -351,7 +351,8 @@ def benchmark_gaps(model: str = R1, reference: str = O1_1217) -> pd.DataFrame:
 
     Returns:
         Indexed by ``benchmark``: ``metric``, ``model``, ``reference`` (scores as
-        printed) and ``gap`` (model minus reference, in points, rounded to 0.1).
+        printed), ``gap`` (model minus reference, in points, rounded to 0.1) and
+        ``source_id``.
     """
     scores = read_csv("benchmarks.csv")
     _known("model", model, scores["model"].unique())
@@ -360,6 +361,7 @@ def benchmark_gaps(model: str = R1, reference: str = O1_1217) -> pd.DataFrame:
                               sort=False)
     out = pd.DataFrame({"model": wide[model], "reference": wide[reference]}).reset_index(level=1)
     out["gap"] = (out["model"] - out["reference"]).round(1)
+    out["source_id"] = scores.groupby("benchmark")["source_id"].first()
     return out
 
 
