@@ -114,6 +114,17 @@ def test_events_are_sorted_and_attributed():
     assert pct < 0 and usd < 0
 
 
+def test_event_table_shows_dates_as_text_and_filters_kinds():
+    ev = story.load_events()
+    releases = story.event_table(ev, ["release"])
+    assert list(releases.columns) == ["date", "event", "reported by", "source"]
+    assert len(releases) == (ev["kind"] == "release").sum()
+    assert releases["date"].str.fullmatch(r"\d{4}-\d{2}-\d{2}").all()
+    assert len(story.event_table(ev)) == len(ev)
+    with pytest.raises(ValueError, match="kinds must be one of"):
+        story.event_table(ev, ["rumour"])
+
+
 def test_arxiv_months_between():
     assert story.arxiv_months_between("2405.04434", "2412.19437") == 7
     assert story.arxiv_months_between("2412.19437", "2501.12948") == 1

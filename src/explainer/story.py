@@ -51,6 +51,7 @@ __all__ = [
     "bill_per_1k",
     "bill_ratio_range",
     "event_date",
+    "event_table",
     "load_events",
     "moment_days",
     "nvidia_drop",
@@ -110,6 +111,21 @@ def load_events() -> pd.DataFrame:
     events["reported by"] = events["is_secondary"].map(
         {True: "secondary (news, third party)", False: "DeepSeek's repository"})
     return events.reset_index(drop=True)
+
+
+def event_table(events: pd.DataFrame, kinds: Sequence[str] | None = None) -> pd.DataFrame:
+    """The events to show a reader: date (``YYYY-MM-DD``), event, who reported it, source.
+
+    Args:
+        events: :func:`load_events`.
+        kinds: keep only these kinds (``"release"``, ``"market"``, ``"response"``); all if ``None``.
+    """
+    if kinds is not None:
+        for k in kinds:
+            _known("kinds", k, sorted(events["kind"].unique()))
+        events = events[events["kind"].isin(list(kinds))]
+    return (events.assign(date=events["date"].dt.strftime("%Y-%m-%d"))
+            [["date", "event", "reported by", "source"]].reset_index(drop=True))
 
 
 def event_date(events: pd.DataFrame, starts_with: str) -> pd.Timestamp:
