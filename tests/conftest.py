@@ -57,6 +57,21 @@ def _ensure_chromium() -> None:
     assert shutil.which(CHROMIUM), "apt-get installed chromium but /usr/bin/chromium is missing"
 
 
+AXE_VERSION = "4.14.1"  # axe-core from npm, installed under .cache/ by the test setup
+AXE_DIR = ROOT / ".cache" / "npm"
+
+
+@pytest.fixture(scope="session")
+def axe_js() -> str:
+    """axe-core's browser bundle, installed from the npm registry on first use."""
+    path = AXE_DIR / "node_modules" / "axe-core" / "axe.min.js"
+    if not path.exists():
+        AXE_DIR.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["npm", "install", "--prefix", str(AXE_DIR), "--no-save", "--no-audit",
+                        "--no-fund", f"axe-core@{AXE_VERSION}"], check=True)
+    return path.read_text()
+
+
 @pytest.fixture(scope="session")
 def browser():
     """Headless Debian Chromium driven by Playwright (never `playwright install`)."""

@@ -163,3 +163,98 @@ def test_claims_ledger_filters_and_sorts(visit):
         if rows.first.get_attribute("id") != first:
             break
     assert rows.first.get_attribute("id") != first, "no header click changed the row order"
+
+
+# -- every reader: phones, dark mode, screen readers (issue 16) -----------------------------
+
+PHONE = {"width": 360, "height": 780}
+
+
+@pytest.mark.parametrize("path", _pages())
+def test_axe_finds_no_serious_or_critical_violations(visit, axe_js, path):
+    """axe-core's WCAG 2 A/AA rules, served from the test setup (never a CDN)."""
+    page = visit(path).page
+    page.add_script_tag(content=axe_js)
+    violations = page.evaluate(
+        """async () => (await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa']})).violations
+             .filter(v => v.impact === 'serious' || v.impact === 'critical')
+             .map(v => `${v.id} (${v.impact}): ${v.nodes.length} nodes, e.g. ${v.nodes[0].html.slice(0, 120)}`)"""
+    )
+    assert violations == [], f"{path}: " + "\n".join(violations)
+
+
+@pytest.mark.parametrize("path", _pages())
+def test_no_page_scrolls_sideways_on_a_phone(browser, site_url, path):
+    context = browser.new_context(viewport=PHONE)
+    try:
+        page = context.new_page()
+        page.goto(f"{site_url}/{path}", wait_until="load")
+        page.wait_for_function(CHARTS_DRAWN, timeout=30_000)
+        wide = page.evaluate(
+            """() => [...document.querySelectorAll('main *')]
+                 .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1
+                              && getComputedStyle(e).visibility !== 'hidden'
+                              && !e.closest('.explainer-chart-table, pre, .highlight, .output.text_html, '
+                                           + '.table-wrapper, .pst-scrollable-table-container'))
+                 .slice(0, 3).map(e => e.tagName + '.' + e.className)"""
+        )
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], f"{path} is {width}px wide at {PHONE['width']}px: {wide}"
+        # charts fit: every drawn chart is no wider than the screen
+        too_wide = page.evaluate(
+            """() => [...document.querySelectorAll('div.explainer-chart svg.marks')]
+                 .filter(s => s.getBoundingClientRect().width > window.innerWidth).length"""
+        )
+        assert too_wide == 0, f"{path}: {too_wide} charts wider than the screen"
+    finally:
+        context.close()
+
+
+CHART_STATE = """() => [...document.querySelectorAll('div.explainer-chart')].map(d => {
+  const svg = d.querySelector('svg.marks');
+  return {mode: d.dataset.chartMode, background: svg ? getComputedStyle(svg).backgroundColor : null};
+})"""
+
+
+@pytest.mark.parametrize("path", [p for p in _pages() if p.startswith("chapters/")])
+def test_dark_mode_recolours_every_chart_live(visit, path):
+    page = visit(path).page
+    light = page.evaluate(CHART_STATE)
+    if not light:
+        pytest.skip(f"{path} has no chart")
+    assert {c["mode"] for c in light} == {"light"}
+    # the theme's own switch, as a reader would use it (no reload)
+    page.evaluate("document.documentElement.dataset.mode = 'dark'; "
+                  "document.documentElement.dataset.theme = 'dark'")
+    page.wait_for_function("() => [...document.querySelectorAll('div.explainer-chart')]"
+                           ".every(d => d.dataset.chartMode === 'dark' && d.querySelector('svg.marks'))",
+                           timeout=30_000)
+    dark = page.evaluate(CHART_STATE)
+    body = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    for before, after in zip(light, dark):
+        assert after["background"] != before["background"], f"{path}: a chart kept its background"
+        assert after["background"] == body, f"{path}: chart background {after} vs page {body}"
+
+
+@pytest.mark.parametrize("path", [p for p in _pages() if p.startswith("chapters/")])
+def test_every_chart_is_described_and_carries_its_data(visit, path):
+    page = visit(path).page
+    charts = page.evaluate(
+        """() => [...document.querySelectorAll('div.explainer-chart')].map(d => ({
+             role: d.getAttribute('role'), name: d.getAttribute('aria-label'),
+             description: (document.getElementById(d.getAttribute('aria-describedby')) || {}).textContent,
+             svgLabel: (d.querySelector('svg.marks') || {getAttribute: () => null}).getAttribute('aria-label'),
+             rows: d.querySelectorAll('details.explainer-chart-data tbody tr').length,
+           }))"""
+    )
+    for i, c in enumerate(charts):
+        assert c["role"] == "figure" and c["name"], f"{path} chart {i}: no figure role or name"
+        assert c["description"] and len(c["description"]) >= 20, f"{path} chart {i}: no description"
+        assert c["svgLabel"] and c["svgLabel"] != "Vega visualization", f"{path} chart {i}: {c}"
+        assert c["rows"] > 0, f"{path} chart {i}: no data table"
+    # the data disclosure opens from the keyboard
+    if charts:
+        summary = page.locator("details.explainer-chart-data > summary").first
+        summary.focus()
+        page.keyboard.press("Enter")
+        assert page.locator("details.explainer-chart-data").first.evaluate("d => d.open")
