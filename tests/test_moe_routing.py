@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from explainer.costs import load_config
+from explainer.architecture import load_config
 from explainer.moe import (
     MoE,
     MoEConfig,

@@ -48,25 +48,39 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any, NamedTuple
 
+import pandas as pd
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 __all__ = [
     "BALANCE_MODES",
+    "BALANCE_RUNS",
     "BIAS_MODES",
+    "BIAS_SIM_GAMMAS",
+    "BIAS_SIM_TOP_K",
     "LOSS_MODES",
     "SCORE_FUNCS",
     "MoE",
     "MoEConfig",
+    "RUN_LABELS",
     "Routing",
+    "activated_params_table",
+    "bias_simulation",
+    "bias_simulation_grid",
     "dispatch_gather",
     "dispatch_grouped",
     "dispatch_naive",
     "expert_load",
+    "format_params_table",
     "gate_args",
     "imbalance",
     "load_balance_loss",
+    "load_balance_models",
+    "load_benchmark",
+    "load_expert_load",
+    "load_runs",
+    "load_training_log",
     "route",
     "sequence_balance_loss",
     "update_bias",
@@ -585,3 +599,127 @@ class MoE(nn.Module):
         new = update_bias(self.expert_bias, self._load_since_update, self.config.gamma)
         self.expert_bias.copy_(new)
         self._load_since_update.zero_()
+
+
+# --------------------------------------------------------------------------- the bias, alone
+BIAS_SIM_GAMMAS = (0.0, 0.001, 0.003, 0.01, 0.03, 0.1)  # bias update speeds the chapter compares
+BIAS_SIM_TOP_K = (1, 2, 4)
+
+
+def bias_simulation(gamma: float, top_k: int, *, steps: int = 150, n_experts: int = 8,
+                    tokens: int = 1024, seed: int = 0) -> pd.DataFrame:
+    """:func:`update_bias` alone on a fixed, skewed router: nothing is trained, only the bias moves.
+
+    The router scores ``tokens`` random tokens (standard normal logits, seeded) with
+    experts 0, 1 and 2 favoured by +3, +2 and +1; after each routing step the bias
+    is updated from that step's load.
+
+    Returns:
+        One row per step ``0..steps``: ``step``, ``imbalance`` (max / mean load,
+        before that step's update), ``gamma``, ``top_k``.
+    """
+    if n_experts < 4:
+        raise ValueError(f"n_experts must be >= 4 (three favoured experts and others), "
+                         f"got {n_experts}")
+    g = torch.Generator().manual_seed(seed)
+    skew = torch.tensor([3.0, 2.0, 1.0] + [0.0] * (n_experts - 3))
+    logits = torch.randn(tokens, n_experts, generator=g) + skew  # (tokens, n_experts)
+    bias, rows = torch.zeros(n_experts), []
+    for step in range(steps + 1):
+        load = expert_load(route(logits, top_k, bias=bias)[1], n_experts)
+        rows.append({"step": step, "imbalance": imbalance(load), "gamma": gamma, "top_k": top_k})
+        bias = update_bias(bias, load, gamma)
+    return pd.DataFrame(rows)
+
+
+def bias_simulation_grid(gammas: tuple[float, ...] = BIAS_SIM_GAMMAS,
+                         top_ks: tuple[int, ...] = BIAS_SIM_TOP_K, **kwargs) -> pd.DataFrame:
+    """:func:`bias_simulation` for every pair of ``gammas`` and ``top_ks``, stacked."""
+    return pd.concat([bias_simulation(g, k, **kwargs) for g in gammas for k in top_ks],
+                     ignore_index=True)
+
+
+# --------------------------------------------------------------------------- shipped runs
+BALANCE_RUNS = ("none", "aux_loss", "bias")  # the three runs whose weights are shipped
+RUN_LABELS = {
+    "none": "no balancing", "aux_loss": "auxiliary loss (V2 style)",
+    "bias": "bias balancing (V3 style)", "sigmoid_none": "sigmoid scores, no balancing",
+    "sigmoid_bias": "sigmoid scores, bias balancing", "coarse": "coarse: 4 experts, top-1",
+    "fine": "fine: 16 experts, top-4", "fine_shared": "fine + shared: 1 shared + 15, top-3",
+}
+
+
+def load_runs() -> pd.DataFrame:
+    """``data/moe_runs.csv`` (made by ``scripts/train_moe.py``), indexed by ``run``."""
+    from explainer.data import read_csv
+
+    return read_csv("moe_runs.csv").set_index("run")
+
+
+def load_training_log() -> pd.DataFrame:
+    """``data/moe_training_log.csv``: per run, 5-step means of loss, aux loss and imbalance."""
+    from explainer.data import read_csv
+
+    return read_csv("moe_training_log.csv")
+
+
+def load_expert_load() -> pd.DataFrame:
+    """``data/moe_expert_load.csv``: each expert's share of token-slots per 25-step window."""
+    from explainer.data import read_csv
+
+    return read_csv("moe_expert_load.csv")
+
+
+def load_benchmark() -> pd.DataFrame:
+    """``data/moe_benchmark.csv`` (``benchmarks/moe.py``), indexed by ``implementation``."""
+    from explainer.data import read_csv
+
+    return read_csv("moe_benchmark.csv").set_index("implementation")
+
+
+def load_balance_models() -> dict:
+    """The shipped tiny LMs of :data:`BALANCE_RUNS`, by run (``data/weights/moe_<run>.pt``)."""
+    from explainer import moe_lm
+    from explainer.data import data_path
+
+    return {run: moe_lm.load(data_path("weights", f"moe_{run}.pt")) for run in BALANCE_RUNS}
+
+
+def activated_params_table(toy: dict[str, int]) -> pd.DataFrame:
+    """Total and activated parameters: a tiny model next to DeepSeek-V2 and V3.
+
+    V2 and V3 are counted from their published configurations
+    (:func:`explainer.architecture.param_counts`) and set beside the papers'
+    figures (``data/models.csv``).
+
+    Args:
+        toy: ``{"total": ..., "activated": ...}`` of the tiny model (``model.param_counts()``).
+
+    Returns:
+        Indexed by model: ``total``, ``activated``, ``published total``, ``published
+        activated`` (blank for the tiny model), ``activated share``.
+    """
+    from explainer.architecture import load_config, param_counts
+    from explainer.costs import load_models
+
+    published = load_models()
+    rows = [{"model": "this chapter's tiny MoE LM", "total": toy["total"],
+             "activated": toy["activated"], "published total": None,
+             "published activated": None}]
+    for name, config in [("DeepSeek-V2", "deepseek_v2_236b"), ("DeepSeek-V3", "deepseek_v3_671b")]:
+        counts = param_counts(load_config(config))
+        rows.append({"model": name, "total": counts["total"], "activated": counts["activated"],
+                     "published total": published.loc[name, "total_params"],
+                     "published activated": published.loc[name, "active_params"]})
+    table = pd.DataFrame(rows).set_index("model")
+    table["activated share"] = table["activated"] / table["total"]
+    return table
+
+
+def format_params_table(table: pd.DataFrame) -> pd.DataFrame:
+    """:func:`activated_params_table` as text for the page: counts with commas, share in %."""
+    shown = table.copy().astype(object)
+    for col in ("total", "activated", "published total", "published activated"):
+        shown[col] = table[col].map(lambda v: "" if pd.isna(v) else f"{v:,.0f}")
+    shown["activated share"] = table["activated share"].map("{:.1%}".format)
+    return shown

@@ -108,7 +108,7 @@ def comm_constants() -> dict[str, float]:
         (FP8 and BF16, §3.3.3, in ``moe_dispatch.csv``), ``max_nodes_per_token``
         (M = 4) and ``hidden_dim`` (7168, V3's ``dim``, ``configs/deepseek_v3_671b.json``).
     """
-    from explainer.costs import load_config
+    from explainer.architecture import load_config
 
     system = read_csv("training_system.csv").set_index("quantity")["value"]
     widths = read_csv("moe_dispatch.csv").set_index("quantity")["value"]

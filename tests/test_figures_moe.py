@@ -1,0 +1,92 @@
+"""figures.moe: valid specs, the controls the MoE chapter binds, descriptions, size, live twins."""
+
+from __future__ import annotations
+
+import pytest
+
+from explainer import moe, moe_dispatch
+from explainer.controls import bound_params, check_bound
+from explainer.figures import moe as fig
+from explainer.figures._base import spec_bytes
+
+BUDGET = 300_000  # bytes of JSON per chart (CHAPTER_PATTERN rule 1)
+
+
+@pytest.fixture(scope="module")
+def data():
+    models = moe.load_balance_models()
+    return {
+        "models": models,
+        "routes": fig.routing_routes(models),
+        "runs": moe.load_runs(),
+        "log": moe.load_training_log(),
+        "loads": moe.load_expert_load(),
+        "bench": moe.load_benchmark(),
+        "sim": moe.bias_simulation_grid(steps=20),
+        "dist": moe_dispatch.node_distribution((None, *range(1, 9)), tokens=256),
+    }
+
+
+@pytest.fixture(scope="module")
+def charts(data):
+    # name -> (chart, the params the chapter binds to inputs, controls declared for the page)
+    return {
+        "routing": (fig.routing(data["routes"]), [fig.ROUTE_MODEL, fig.ROUTE_LAYER]),
+        "imbalance_curves": (fig.imbalance_curves(data["log"], data["runs"]), []),
+        "load_heatmap": (fig.load_heatmap(data["loads"]), [fig.LOAD_RUN, fig.LOAD_LAYER]),
+        "expert_loads_at_step": (fig.expert_loads_at_step(data["loads"]), [fig.AT_STEP]),
+        "bias_simulation": (fig.bias_simulation(data["sim"]), [fig.SIM_GAMMA, fig.SIM_K]),
+        "granularity": (fig.granularity(data["log"]), []),
+        "benchmark": (fig.benchmark(data["bench"]), []),
+        "nodes_per_token": (fig.nodes_per_token(data["dist"]), [moe_dispatch.TOPK_GROUPS]),
+    }
+
+
+NAMES = ["routing", "imbalance_curves", "load_heatmap", "expert_loads_at_step",
+         "bias_simulation", "granularity", "benchmark", "nodes_per_token"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_spec_validates_has_a_description_and_fits_the_budget(charts, name):
+    chart = charts[name][0]
+    chart.to_dict(validate=True)
+    assert len(chart.description) > 40
+    assert spec_bytes(chart) < BUDGET
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_chart_binds_exactly_its_declared_controls(charts, name):
+    chart, controls = charts[name]
+    inputs = {n for n, p in bound_params(chart).items() if p["bind"] not in ("legend", "scales")}
+    assert inputs == {c.name for c in controls}
+    check_bound(chart, controls)
+
+
+def test_live_twins_build_charts_for_any_control_value(data):
+    for m in (1, 8):
+        fig.nodes_per_token_live(m).to_dict(validate=True)
+    fig.bias_simulation_live(0.03, 4).to_dict(validate=True)
+    live = fig.routing_live(data["models"], "the router", "bias", 1)
+    live.to_dict(validate=True)
+
+
+def test_routing_live_names_unknown_characters(data):
+    message = fig.routing_live(data["models"], "routing ☃", "none", 2)
+    assert isinstance(message, str) and "☃" in message
+
+
+def test_control_ranges_come_from_the_library_and_data(data):
+    steps = sorted(data["loads"].step.unique())
+    assert (fig.AT_STEP.min, fig.AT_STEP.max, fig.AT_STEP.step) == (
+        steps[0], steps[-1], steps[1] - steps[0])
+    assert fig.SIM_GAMMA.options == moe.BIAS_SIM_GAMMAS
+    assert fig.SIM_K.options == moe.BIAS_SIM_TOP_K
+    assert fig.RETRAIN_BALANCE.options == moe.BALANCE_MODES
+    assert fig.ROUTE_MODEL.options == fig.LOAD_RUN.options == moe.BALANCE_RUNS
+
+
+def test_nodes_chart_embeds_every_limit_the_slider_reaches(data):
+    spec = fig.nodes_per_token(data["dist"]).to_dict()
+    slider = moe_dispatch.TOPK_GROUPS
+    limits = {row["limit"] for ds in spec["datasets"].values() for row in ds}
+    assert limits == {0, *range(int(slider.min), int(slider.max) + 1)}
