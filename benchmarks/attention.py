@@ -21,6 +21,7 @@ Three parts, one run (all single-threaded; ``explainer.attention`` modules at a 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import platform
 import statistics
 import time
@@ -30,6 +31,7 @@ import torch
 import torch.nn.functional as F
 
 from explainer.attention import (
+    BENCH_CONFIG,
     AttentionConfig,
     attention_macs,
     make_attention,
@@ -139,10 +141,7 @@ def main(argv: list[str] | None = None) -> dict[str, pd.DataFrame]:
     a = p.parse_args(argv)
     torch.set_num_threads(a.threads)
     t_start = time.perf_counter()
-    c = AttentionConfig(dim=256, n_heads=16, q_lora_rank=0, kv_lora_rank=128,
-                        qk_nope_head_dim=32, qk_rope_head_dim=16, v_head_dim=32,
-                        max_seq_len=max(a.contexts) + 1, n_kv_groups=4,
-                        index_n_heads=4, index_head_dim=32, index_topk=512)
+    c = dataclasses.replace(BENCH_CONFIG, max_seq_len=max(a.contexts) + 1)
     where = f"cpu, {a.threads} thread(s), {platform.machine()}, torch {torch.__version__}"
 
     # ---- 1. decode

@@ -67,6 +67,7 @@ from explainer.controls import Slider
 
 __all__ = [
     "ATTENTION_KINDS",
+    "BENCH_CONFIG",
     "AttentionConfig",
     "GQA",
     "LightningIndexer",
@@ -75,6 +76,7 @@ __all__ = [
     "SparseMLA",
     "apply_rotary_emb",
     "attention_macs",
+    "work_curve",
     "formula_bytes_per_token",
     "lightning_index_scores",
     "make_attention",
@@ -149,6 +151,13 @@ class AttentionConfig:
         kw = {f.name: getattr(m, f.name) for f in fields(cls) if hasattr(m, f.name)}
         kw.update(overrides)
         return cls(**kw)
+
+
+# the small width benchmarks/attention.py times (16 heads; a latent 4x a head, as in V2/V3)
+BENCH_CONFIG = AttentionConfig(dim=256, n_heads=16, q_lora_rank=0, kv_lora_rank=128,
+                               qk_nope_head_dim=32, qk_rope_head_dim=16, v_head_dim=32,
+                               max_seq_len=32769, n_kv_groups=4, index_n_heads=4,
+                               index_head_dim=32, index_topk=512)
 
 
 # --------------------------------------------------------------------------- RoPE
@@ -728,6 +737,23 @@ def attention_macs(seq_len: int, head_dim: int, *, q_len: int | None = None,
     attn = pairs * 2 * head_dim * n_heads
     indexer = dense_pairs * index_head_dim * index_n_heads if top_k is not None else 0
     return {"pairs": pairs, "attention": attn, "indexer": indexer, "total": attn + indexer}
+
+
+def work_curve(seq_lens=(1024, 2048, 4096, 8192, 16384, 32768), top_k: int = 512,
+               head_dim: int = 32) -> pd.DataFrame:
+    """Query-key pairs of full causal attention, dense and top-k, for each length.
+
+    Returns:
+        Rows of ``seq_len``, ``method`` (``"dense"`` or ``"top-<k>"``), ``pairs`` and
+        ``macs`` (:func:`attention_macs`, one head, indexer not included).
+    """
+    rows = []
+    for L in seq_lens:
+        for method, k in (("dense", None), (f"top-{top_k}", top_k)):
+            w = attention_macs(L, head_dim, top_k=k)
+            rows.append({"seq_len": L, "method": method, "pairs": w["pairs"],
+                         "macs": w["attention"]})
+    return pd.DataFrame(rows)
 
 
 class RetrievalTask(NamedTuple):
