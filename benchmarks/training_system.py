@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> None:
     print("Pipeline bubble per iteration: simulator vs README formula "
           "(n_micro = 2 * PP; time units of the durations)\n")
     cols = ["pp", "schedule", "devices", "bubble", "formula", "match", "formula_exact",
-            "activations", "params", "bubble_rate"]
+            "activations", "param_copies", "bubble_rate"]
     for dur, g in t.groupby("dur", sort=False):
         print(dur)
         print(g[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}"))

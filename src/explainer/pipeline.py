@@ -95,8 +95,10 @@ __all__ = [
     "PipelineResult",
     "bubble_table",
     "formula_exact",
+    "overlap_step_time",
     "readme_bubble",
     "simulate",
+    "timeline_grid",
 ]
 
 SCHEDULES = ("1f1b", "zb1p", "dualpipe", "dualpipev")
@@ -513,7 +515,65 @@ def bubble_table(pps=(4, 8, 16), durations=({"F": 1, "B": 2, "W": 1},), *,
                     pp=pp, schedule=s, n_micro=r.n_micro, devices=r.n_devices,
                     bubble=r.bubble, formula=f, match=r.bubble == f,
                     formula_exact=formula_exact(s, F=dur["F"], B=dur["B"], W=dur["W"]),
-                    activations=r.max_activations, params=r.param_copies,
+                    activations=r.max_activations, param_copies=r.param_copies,
                     bubble_rate=r.bubble_rate,
                 ))
     return pd.DataFrame(rows)
+
+
+def timeline_grid(schedules=SCHEDULES, pps=(4, 8), n_micros=(16, 24), *, F: float = 1,
+                  B: float = 2, W: float = 1, FB: float | None = None):
+    """Timelines of several runs, stacked, for a chart that switches between them.
+
+    Args:
+        schedules, pps, n_micros: The grid (every combination must be valid).
+        F, B, W, FB: Chunk durations, as in :func:`simulate`.
+
+    Returns:
+        ``(timelines, summary)``: the timelines with ``schedule``, ``pp`` and
+        ``n_micro`` columns added (one row per ``FB`` pair, its ``part``
+        dropped), and one summary row per run with ``bubble``, ``formula``,
+        ``makespan``, ``devices``, ``activations`` and ``param_copies``.
+    """
+    frames, rows = [], []
+    for s in schedules:
+        for pp in pps:
+            for n in n_micros:
+                r = simulate(s, pp=pp, n_micro=n, F=F, B=B, W=W, FB=FB)
+                tl = r.timeline
+                tl = tl[~((tl["kind"] == "FB") & (tl["part"] == "B"))].drop(columns="part")
+                frames.append(tl.assign(schedule=s, pp=pp, n_micro=n))
+                rows.append(dict(schedule=s, pp=pp, n_micro=n, bubble=r.bubble,
+                                 formula=readme_bubble(s, pp=pp, F=F, B=B, W=W, FB=FB),
+                                 makespan=r.makespan, devices=r.n_devices,
+                                 activations=r.max_activations, param_copies=r.param_copies))
+    return pd.concat(frames, ignore_index=True), pd.DataFrame(rows)
+
+
+def overlap_step_time(compute: float, comm: float, *, comm_sms: int = 20,
+                      total_sms: int = 132) -> dict:
+    """Step time with communication run after compute, or hidden under it.
+
+    The arithmetic behind DualPipe's purpose (V3 report §3.2.1-3.2.2): when
+    cross-node all-to-all takes about as long as computation (ratio about
+    1:1), running them one after the other doubles the step; overlapping them
+    costs only the SMs lent to communication (20 of the H800's 132), which
+    slow computation by ``total_sms / (total_sms - comm_sms)``.
+
+    Args:
+        compute: Time of the computation on all SMs.
+        comm: Time of the communication.
+        comm_sms: SMs given to communication kernels while overlapping.
+        total_sms: SMs on the GPU.
+
+    Returns:
+        ``{"serial", "overlapped", "ideal"}``: ``compute + comm``;
+        ``max(compute * total / (total - comm_sms), comm)``; ``max(compute, comm)``.
+    """
+    if compute < 0 or comm < 0:
+        raise ValueError(f"compute and comm must be >= 0, got {compute!r} and {comm!r}")
+    if not 0 <= comm_sms < total_sms:
+        raise ValueError(f"comm_sms must be in [0, total_sms), got {comm_sms!r}")
+    slowed = compute * total_sms / (total_sms - comm_sms)
+    return {"serial": compute + comm, "overlapped": max(slowed, comm),
+            "ideal": max(compute, comm)}

@@ -1,0 +1,66 @@
+"""The training-system chapter's figures: valid specs, bound controls, descriptions, size."""
+
+from __future__ import annotations
+
+import itertools
+
+import pandas as pd
+import pytest
+
+from explainer import fp8, pipeline
+from explainer.controls import bound_params, check_bound
+from explainer.figures import training_system as ts
+from explainer.figures._base import spec_bytes
+
+BUDGET = 300_000  # bytes of JSON per chart (CHAPTER_PATTERN rule 1)
+
+
+@pytest.fixture(scope="module")
+def charts():
+    tl, runs = pipeline.timeline_grid(pipeline.SCHEDULES, ts.STAGES.options, ts.MICRO.options,
+                                      **ts.GANTT_DURATIONS)
+    table = pd.concat([pipeline.bubble_table(pps=(2, 4, 8), durations=(d,)).assign(durations=k)
+                       for k, d in ts.BUBBLE_DURATIONS.items()])
+    acc = fp8.accumulation_error((128, 256), n=4)
+    return {
+        "gantt": (ts.gantt(tl, runs), {"schedule", "pp", "n_micro"}),
+        "gantt_at": (ts.gantt_at("zb1p", 4, 16), set()),
+        "bubbles": (ts.bubbles(table), {"durations"}),
+        "outliers": (ts.outliers(fp8.outlier_sweep((1e2, 1e5), n_tokens=8, dim=256,
+                                                   n_out=128)), set()),
+        "accumulation": (ts.accumulation(acc, 0.02, 4096), set()),
+        "overlap": (ts.overlap(pipeline.overlap_step_time(1, 1), "1 : 1"), set()),
+    }
+
+
+@pytest.mark.parametrize("name", ["gantt", "gantt_at", "bubbles", "outliers", "accumulation",
+                                  "overlap"])
+def test_spec_validates_binds_its_params_and_fits(charts, name):
+    chart, params = charts[name]
+    chart.to_dict(validate=True)
+    assert len(chart.description) > 40
+    assert set(bound_params(chart)) == params
+    assert spec_bytes(chart) < BUDGET
+
+
+def test_gantt_binds_the_declared_controls(charts):
+    check_bound(charts["gantt"][0], ts.GANTT_CONTROLS)
+
+
+def test_gantt_holds_every_option_combination():
+    tl, runs = pipeline.timeline_grid(pipeline.SCHEDULES, ts.STAGES.options, ts.MICRO.options)
+    combos = set(itertools.product(pipeline.SCHEDULES, ts.STAGES.options, ts.MICRO.options))
+    assert set(zip(runs.schedule, runs.pp, runs.n_micro)) == combos
+
+
+def test_browser_run_id_matches_python():
+    # evaluate the Vega expression with Python semantics for indexof
+    expr = ts._run_id_expr().replace("indexof(", "_indexof(")
+    ids = set()
+    for s, pp, n in itertools.product(pipeline.SCHEDULES, ts.STAGES.options, ts.MICRO.options):
+        env = {"_indexof": lambda a, v: a.index(v), ts.SCHEDULE.name: s, ts.STAGES.name: pp,
+               ts.MICRO.name: n}
+        got = eval(expr, {}, env)  # noqa: S307 (our own expression)
+        assert got == ts._run_id(s, pp, n)
+        ids.add(got)
+    assert len(ids) == len(pipeline.SCHEDULES) * len(ts.STAGES.options) * len(ts.MICRO.options)
