@@ -64,3 +64,10 @@ def test_browser_run_id_matches_python():
         assert got == ts._run_id(s, pp, n)
         ids.add(got)
     assert len(ids) == len(pipeline.SCHEDULES) * len(ts.STAGES.options) * len(ts.MICRO.options)
+
+
+def test_bubble_chart_filters_on_the_chosen_durations(charts):
+    import json
+
+    spec = json.dumps(charts["bubbles"][0].to_dict())
+    assert "datum.durations === durations" in spec.replace("(", "").replace(")", "")

@@ -140,7 +140,7 @@ def bubbles(table: pd.DataFrame) -> alt.LayerChart:
         color=alt.Color("name:N", title=None, sort=[SCHEDULE_LABELS[s] for s in
                                                     pipeline.SCHEDULES],
                         legend=alt.Legend(orient="top", labelLimit=200)),
-    ).transform_filter(pick)
+    ).transform_filter(alt.datum.durations == pick)
     lines = base.mark_line(strokeDash=[4, 3]).encode(y=alt.Y("formula:Q", title="bubble "
                                                              "(time units per iteration)"))
     points = base.mark_point(filled=True, size=70).encode(
