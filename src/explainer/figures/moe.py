@@ -357,7 +357,7 @@ def _nodes_chart(dist: pd.DataFrame, n_nodes: int) -> alt.LayerChart:
     ).mark_text(align="right", x="width", dx=-4, fontSize=12).encode(
         y=alt.Y("limit:O", axis=None, sort="descending", scale=alt.Scale(range=[12, 32])),
         text="line:N")
-    return alt.layer(bars, text).properties(height=260)
+    return alt.layer(bars, text).resolve_scale(y="independent").properties(height=260)
 
 
 def nodes_per_token(dist: pd.DataFrame) -> alt.LayerChart:
@@ -393,8 +393,8 @@ def retrain_note():
     """What the retraining cell shows on the static page: a note (training needs a kernel)."""
     from IPython.display import Markdown
 
-    return Markdown("*Retraining needs a live kernel and the seed articles, so the page shows "
-                    "nothing here; the shipped runs are the ones charted above.*")
+    return Markdown("*Retraining needs a live kernel and the seed articles; on this page the "
+                    "shipped runs charted above stand in for it.*")
 
 
 def retrain_live(balance: str, steps: int):
