@@ -25,6 +25,13 @@ schoolchild lining up the columns before adding):
 
       00123+00456=3+6+0=09;2+5+0=07;1+4+0=05;0+0+0=00;0+0+0=00>000579.
 
+A third model format, ``"mixed"``, is one model trained on both: each training
+example is a scratchpad example with probability ``cot_share`` (the minority) and a
+direct one otherwise; it writes either and :func:`parse_answer` reads either. That
+is the "base" model the reinforcement-learning chapter starts from
+(:mod:`explainer.grpo`): it has seen the scratchpad, like R1's "cold start" data,
+but rarely chooses it.
+
 The scratchpad is the "reasoning format" idea of Nye et al. 2021 ("Show your work:
 scratchpads for intermediate computation", arXiv 2112.00114) and of Lee et al. 2023
 ("Teaching arithmetic to small transformers", arXiv 2307.03381). ``pass_at_k`` is
@@ -55,6 +62,9 @@ from explainer.gpt import GPT, CharTokenizer, GPTConfig
 __all__ = [
     "FORMATS",
     "MAX_DIGITS",
+    "MIXED",
+    "MODEL_FORMATS",
+    "PRETRAINED",
     "VOCAB",
     "Reasoner",
     "ReasonerConfig",
@@ -70,15 +80,20 @@ __all__ = [
     "parse_answer",
     "pass_at_k",
     "train",
+    "uses_scratchpad",
 ]
 
 FORMATS = ("direct", "cot")
+MIXED = "mixed"  # a model trained on a mixture of both formats (writes either)
+MODEL_FORMATS = (*FORMATS, MIXED)
 MAX_DIGITS = 5  # the operand width the shipped models were trained on
 VOCAB = "0123456789+=;>."  # character-level: digits, operators, step separator, answer marker, end
 _TOKENIZER = CharTokenizer(VOCAB)
 _END = _TOKENIZER.stoi["."]
 _PROBLEM_RE = re.compile(r"^(\d+)\+(\d+)$")
-_WEIGHTS = {"direct": "reasoner_direct.pt", "cot": "reasoner_cot.pt"}
+_WEIGHTS = {"direct": "reasoner_direct.pt", "cot": "reasoner_cot.pt",
+            "base": "reasoner_base.pt", "grpo": "reasoner_grpo.pt"}
+PRETRAINED = tuple(_WEIGHTS)  # names load_pretrained knows
 
 
 # --------------------------------------------------------------------------- text
@@ -100,9 +115,9 @@ def decode(ids: Sequence[int]) -> str:
     return _TOKENIZER.decode(ids)
 
 
-def _check_fmt(fmt: str) -> None:
-    if fmt not in FORMATS:
-        raise ValueError(f"fmt must be one of {FORMATS}, got {fmt!r}")
+def _check_fmt(fmt: str, allowed: tuple[str, ...] = FORMATS) -> None:
+    if fmt not in allowed:
+        raise ValueError(f"fmt must be one of {allowed}, got {fmt!r}")
 
 
 def _parse_problem(problem: str, max_digits: int) -> tuple[int, int]:
@@ -155,12 +170,16 @@ def parse_answer(text: str, fmt: str) -> int | None:
 
     ``text`` is what :meth:`Reasoner.generate` returns (prompt included). Direct: the
     digits between ``=`` and the end mark ``.``. CoT: the digits between ``>`` and ``.``.
+    Mixed: CoT if the completion has a ``>`` (see :func:`uses_scratchpad`), else direct.
+    Never raises on odd text: anything that does not parse gives ``None``.
     """
-    _check_fmt(fmt)
+    _check_fmt(fmt, MODEL_FORMATS)
+    if not isinstance(text, str):
+        return None
     head, sep, body = text.partition("=")  # skip the prompt
     if not sep:
         return None
-    if fmt == "cot":
+    if fmt == "cot" or (fmt == MIXED and ">" in body):
         _, sep, body = body.partition(">")
         if not sep:
             return None
@@ -168,6 +187,11 @@ def parse_answer(text: str, fmt: str) -> int | None:
     if not end or not answer.isdigit():
         return None
     return int(answer)
+
+
+def uses_scratchpad(text: str) -> bool:
+    """Whether a generated ``text`` (prompt included) wrote a scratchpad (a ``>`` after ``=``)."""
+    return ">" in text.partition("=")[2]
 
 
 def make_problems(n: int, *, digits: int, seed: int) -> list[str]:
@@ -242,14 +266,14 @@ def majority_vote(answers: Sequence[int | None]) -> int | None:
 class ReasonerConfig:
     """Size and task of a :class:`Reasoner` (small defaults that train on a laptop CPU)."""
 
-    fmt: str = "cot"  # "direct" (answer only) or "cot" (scratchpad, then answer)
+    fmt: str = "cot"  # "direct" (answer only), "cot" (scratchpad, then answer) or "mixed"
     max_digits: int = MAX_DIGITS  # operand width the prompt is padded to
     n_layer: int = 2
     n_head: int = 4
     n_embd: int = 64
 
     def __post_init__(self) -> None:
-        _check_fmt(self.fmt)
+        _check_fmt(self.fmt, MODEL_FORMATS)
         if self.n_embd % self.n_head:
             raise ValueError(f"n_embd ({self.n_embd}) must be a multiple of n_head ({self.n_head})")
 
@@ -261,7 +285,8 @@ class ReasonerConfig:
     @property
     def completion_len(self) -> int:
         """Characters the model writes after the prompt (end mark included)."""
-        return len(_completion(0, 0, self.fmt, self.max_digits))
+        longest = "cot" if self.fmt == MIXED else self.fmt  # mixed: room for a scratchpad
+        return len(_completion(0, 0, longest, self.max_digits))
 
     @property
     def block_size(self) -> int:
@@ -311,7 +336,7 @@ class Reasoner:
 
     @property
     def fmt(self) -> str:
-        """``"direct"`` or ``"cot"``."""
+        """``"direct"``, ``"cot"`` or ``"mixed"``."""
         return self.config.fmt
 
     def __repr__(self) -> str:
@@ -413,11 +438,16 @@ class Reasoner:
 
 
 def load_pretrained(fmt: str, *, device: str | torch.device = "cpu") -> Reasoner:
-    """The shipped model for ``fmt`` (``"direct"`` or ``"cot"``) from ``data/weights/``.
+    """A shipped model from ``data/weights/``, by name (one of :data:`PRETRAINED`).
+
+    ``"direct"`` and ``"cot"``: the two single-format models of "Thinking out loud".
+    ``"base"``: the mixed-format model (scratchpad in a minority of its training
+    examples) that reinforcement learning starts from; ``"grpo"``: that model after
+    the shipped GRPO run (:mod:`explainer.grpo`). Both mixed models parse either format.
 
     No network; takes milliseconds. How the weights were trained: ``data/README.md``.
     """
-    _check_fmt(fmt)
+    _check_fmt(fmt, PRETRAINED)
     from explainer.data import data_path
 
     return Reasoner.load(data_path("weights", _WEIGHTS[fmt]), device=device)
@@ -470,14 +500,26 @@ def _random_operands(n: int, max_digits: int, g: torch.Generator) -> torch.Tenso
 
 
 def _batch(
-    fmt: str, max_digits: int, n: int, g: torch.Generator
+    fmt: str, max_digits: int, n: int, g: torch.Generator, cot_share: float = 0.0
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Inputs ``(n, T)`` and targets ``(n, T)``; prompt positions in targets are -1 (ignored)."""
+    """Inputs ``(n, T)`` and targets ``(n, T)``; prompt and padding positions in targets are -1.
+
+    ``fmt="mixed"``: each row is a CoT example with probability ``cot_share``, else direct;
+    direct rows are padded with end marks to the CoT length (the padding is not learned).
+    """
     ops = _random_operands(n, max_digits, g).tolist()
-    rows = [encode(_prompt(a, b, max_digits) + _completion(a, b, fmt, max_digits)) for a, b in ops]
-    data = torch.tensor(rows, dtype=torch.long)  # (n, T + 1)
+    if fmt == MIXED:
+        fmts = ["cot" if u < cot_share else "direct" for u in torch.rand(n, generator=g).tolist()]
+    else:
+        fmts = [fmt] * n
+    texts = [_prompt(a, b, max_digits) + _completion(a, b, f, max_digits)
+             for (a, b), f in zip(ops, fmts)]
+    width = max(len(t) for t in texts)
+    data = torch.tensor([encode(t.ljust(width, ".")) for t in texts], dtype=torch.long)  # (n, T+1)
     x, y = data[:, :-1], data[:, 1:].clone()
     y[:, : 2 * max_digits + 1] = -1  # learn only the completion (after '=')
+    lengths = torch.tensor([len(t) for t in texts])  # (n,) true lengths, end mark included
+    y[torch.arange(width - 1)[None, :] >= (lengths - 1)[:, None]] = -1  # padding after the end
     return x, y
 
 
@@ -493,6 +535,7 @@ def train(
     device: str | torch.device = "cpu",
     log_every: int = 50,
     callback: Callable[[int, float, Reasoner], Any] | None = None,
+    cot_share: float | None = None,
 ) -> TrainResult:
     """Train a fresh model from scratch on freshly generated problems.
 
@@ -501,7 +544,7 @@ def train(
     ``seconds`` the schedule follows the wall clock (so it depends on the machine).
 
     Args:
-        fmt: ``"direct"`` or ``"cot"``.
+        fmt: ``"direct"``, ``"cot"`` or ``"mixed"`` (both formats in one model).
         seconds: wall-clock budget; training stops when it is spent.
         steps: optimizer steps (at least one of ``steps``/``seconds`` is needed).
         seed: seed for the initial weights and the training problems.
@@ -512,11 +555,18 @@ def train(
         log_every: steps per logged loss point.
         callback: called as ``callback(step, loss, reasoner)`` at each log point;
             returning ``True`` stops training.
+        cot_share: ``fmt="mixed"`` only (required there): the chance, in [0, 1], that a
+            training example uses the scratchpad.
 
     Returns:
         A :class:`TrainResult` with the trained :class:`Reasoner` and its loss curve.
     """
-    _check_fmt(fmt)
+    _check_fmt(fmt, MODEL_FORMATS)
+    if (fmt == MIXED) != (cot_share is not None):
+        raise ValueError("cot_share is required with fmt='mixed' and only allowed with it")
+    if cot_share is not None and (not isinstance(cot_share, (int, float))
+                                  or not 0 <= cot_share <= 1):
+        raise ValueError(f"cot_share must be a number in [0, 1], got {cot_share!r}")
     if seconds is None and steps is None:
         raise ValueError("give seconds (> 0) or steps (>= 1), or both")
     if seconds is not None and not seconds > 0:
@@ -546,7 +596,7 @@ def train(
         for group in opt.param_groups:
             group["lr"] = lr * max(scale, 0.01)
         model.train()
-        x, y = _batch(fmt, cfg.max_digits, batch_size, g)
+        x, y = _batch(fmt, cfg.max_digits, batch_size, g, cot_share or 0.0)
         logits = model(x.to(device))  # (B, T, vocab)
         loss = F.cross_entropy(
             logits.reshape(-1, len(VOCAB)), y.to(device).reshape(-1), ignore_index=-1
@@ -568,6 +618,8 @@ def train(
     seconds_spent = time.perf_counter() - t0
     reasoner.meta = {"fmt": fmt, "steps": step, "batch_size": batch_size, "lr": lr, "seed": seed,
                      "train_seconds": round(seconds_spent, 1)}
+    if cot_share is not None:
+        reasoner.meta["cot_share"] = cot_share
     history = pd.DataFrame({"step": pd.Series(logged, dtype="int64"),
                             "loss": pd.Series(losses, dtype="float64")})
     return TrainResult(model, step, seconds_spent, history, reasoner)

@@ -1,0 +1,532 @@
+"""GRPO: reinforcement learning with a group of samples as its own baseline (R1-Zero, in miniature).
+
+What it teaches: DeepSeek-R1-Zero was trained from a base model by reinforcement
+learning alone, with a *rule-based* reward (is the final answer right? is the
+format right?) and no learned reward model or critic. The algorithm is GRPO,
+Group Relative Policy Optimization, defined in DeepSeekMath (Shao et al. 2024,
+arXiv 2402.03300, §4.1, eq. 3 and Algorithm 1) and used in the R1 paper (DeepSeek-AI
+2025, arXiv 2501.12948, §2.2.1, eqs. 1–3; rewards §2.2.2). For every question ``q``
+the old policy samples a *group* of ``G`` outputs ``o_1..o_G``; each gets a reward
+``r_i``; the advantage of output ``i`` is its reward measured against its own group
+(R1 eq. 3)::
+
+    A_i = (r_i - mean(r_1..r_G)) / std(r_1..r_G)
+
+so the group's mean plays the part that a value network (a critic as large as the
+policy, in PPO) plays elsewhere. The policy then maximises the clipped surrogate of
+PPO minus a KL penalty towards a frozen reference policy (R1 eq. 1, written per
+token as in DeepSeekMath eq. 3)::
+
+    J = mean_i [ 1/|o_i| sum_t ( min(rho_it A_i, clip(rho_it, 1-eps, 1+eps) A_i)
+                                 - beta * D_KL,it ) ]
+    rho_it = pi_theta(o_it | q, o_i<t) / pi_old(o_it | q, o_i<t)
+    D_KL,it = pi_ref / pi_theta - log(pi_ref / pi_theta) - 1          (R1 eq. 2)
+
+The KL estimator is Schulman's unbiased, always non-negative "k3" estimator
+("Approximating KL divergence", 2020). Names follow the papers: ``group_size`` is
+``G``, ``clip_eps`` is ``epsilon``, ``beta`` is ``beta``, ``iterations`` is
+DeepSeekMath's ``mu`` (policy updates per batch of samples).
+
+Choices this module makes where the papers leave room (each documented where used):
+
+* ``std`` is the population standard deviation of the group (divide by ``G``), with
+  ``eps = 1e-4`` added to it, so a group whose rewards are all equal gets advantage 0.
+* The loss is normalised per sequence (mean over each output's own tokens), then
+  averaged over outputs, as DeepSeekMath eq. 3 writes it.
+
+The policy is the book's small GPT (:mod:`explainer.gpt`) playing the addition game of
+:mod:`explainer.reasoning`; it starts from the shipped ``"base"`` model, trained by
+supervised learning on a mixture in which the scratchpad is the minority.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+import torch
+
+from explainer import gpt
+from explainer.reasoning import (
+    MAX_DIGITS,
+    MIXED,
+    Reasoner,
+    _parse_problem,
+    _prompt,
+    decode,
+    encode,
+    parse_answer,
+    uses_scratchpad,
+)
+
+__all__ = [
+    "ADV_EPS",
+    "LOG_COLUMNS",
+    "REWARDS",
+    "GRPOResult",
+    "accuracy_reward",
+    "format_reward",
+    "group_advantages",
+    "grpo_loss",
+    "k3_kl",
+    "length_reward",
+    "rollout_stats",
+    "train_grpo",
+]
+
+ADV_EPS = 1e-4  # added to the group's std in group_advantages
+_END = encode(".")[0]
+
+# the shipped run's recipe: train_grpo's defaults (data/README.md, scripts/make_grpo.py)
+STEPS = 120
+GROUP_SIZE = 16
+PROBLEMS_PER_STEP = 16
+LR = 3e-4
+BETA = 0.04
+CLIP_EPS = 0.2
+TEMPERATURE = 1.0
+
+LOG_COLUMNS = ("step", "seconds", "reward", "accuracy", "scratchpad_share", "response_length",
+               "kl", "loss")
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def _check_finite(name: str, t: torch.Tensor) -> None:
+    if not isinstance(t, torch.Tensor):
+        raise ValueError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
+    if t.is_floating_point() and not bool(torch.isfinite(t).all()):
+        raise ValueError(f"{name} has NaN or infinite entries")
+
+
+# ----------------------------------------------------------------------- advantages
+
+
+def group_advantages(rewards: torch.Tensor, *, eps: float = ADV_EPS) -> torch.Tensor:
+    """Group-relative advantages (R1 §2.2.1 eq. 3; DeepSeekMath §4.1.2 "outcome supervision").
+
+    Each row is one question's group of ``G`` sampled outputs; every output's reward is
+    compared with its own group: ``(r - mean) / (std + eps)``, where ``std`` is the
+    population standard deviation of the row (``unbiased=False``: divide by ``G``).
+    A group whose rewards are all equal (all right or all wrong) carries no signal
+    and gets advantage 0.
+
+    Args:
+        rewards: ``(B, G)`` rewards of ``G`` outputs for each of ``B`` questions.
+        eps: added to ``std`` (> 0) so that equal rewards do not divide by zero.
+
+    Returns:
+        ``(B, G)`` advantages (float32).
+
+    Raises:
+        ValueError: ``rewards`` is not 2-D with at least one column, has NaNs, or
+            ``eps`` is not > 0.
+    """
+    _check_finite("rewards", rewards)
+    if rewards.dim() != 2 or rewards.shape[1] < 1:
+        raise ValueError(f"rewards must be (B, G) with G >= 1, got shape {tuple(rewards.shape)}")
+    if not isinstance(eps, (int, float)) or not eps > 0:
+        raise ValueError(f"eps must be > 0, got {eps!r}")
+    r = rewards.float()
+    mean = r.mean(dim=1, keepdim=True)  # (B, 1)
+    std = r.std(dim=1, unbiased=False, keepdim=True)  # (B, 1)
+    return (r - mean) / (std + eps)  # (B, G)
+
+
+# ---------------------------------------------------------------------------- loss
+
+
+def k3_kl(logp: torch.Tensor, ref_logp: torch.Tensor) -> torch.Tensor:
+    """Per-token KL estimate towards the reference policy (R1 eq. 2, Schulman's k3).
+
+    ``pi_ref/pi - log(pi_ref/pi) - 1`` from the log-probabilities of the sampled
+    tokens; non-negative, and 0 exactly where the two policies agree.
+
+    Args:
+        logp: ``(N, T)`` log-probabilities under the current policy.
+        ref_logp: ``(N, T)`` log-probabilities under the reference policy.
+
+    Returns:
+        ``(N, T)`` per-token estimates.
+    """
+    log_ratio = ref_logp - logp  # log(pi_ref / pi_theta)
+    return torch.exp(log_ratio) - log_ratio - 1
+
+
+def grpo_loss(
+    logp: torch.Tensor,
+    old_logp: torch.Tensor,
+    ref_logp: torch.Tensor,
+    advantages: torch.Tensor,
+    mask: torch.Tensor,
+    *,
+    clip_eps: float = CLIP_EPS,
+    beta: float = BETA,
+) -> torch.Tensor:
+    """The GRPO objective, negated into a loss to minimise (R1 eq. 1–2; DeepSeekMath eq. 3).
+
+    Per token: ``min(rho * A, clip(rho, 1 - clip_eps, 1 + clip_eps) * A) - beta * k3``
+    with ``rho = exp(logp - old_logp)`` and ``k3`` from :func:`k3_kl`. Normalisation:
+    each output's per-token terms are averaged over its own completion tokens
+    (``mask``), then the outputs are averaged (``1/G sum_i 1/|o_i| sum_t``); the loss
+    is minus that.
+
+    Args:
+        logp: ``(N, T)`` log-probabilities of the sampled tokens under the policy being
+            trained (carries the gradient).
+        old_logp: ``(N, T)`` the same under the policy that sampled them (no gradient).
+        ref_logp: ``(N, T)`` the same under the frozen reference policy (no gradient).
+        advantages: ``(N,)`` one advantage per output (:func:`group_advantages`, flattened).
+        mask: ``(N, T)`` 1 (or True) on completion tokens, 0 on padding; every row
+            needs at least one completion token.
+        clip_eps: the clipping range ``epsilon``, in (0, 1).
+        beta: weight of the KL penalty, >= 0 (0 switches it off).
+
+    Returns:
+        A scalar tensor: ``-J``.
+
+    Raises:
+        ValueError: mismatched shapes, NaNs, an empty mask row, or ``clip_eps``/``beta``
+            out of range (each names the argument).
+    """
+    for name, t in (("logp", logp), ("old_logp", old_logp), ("ref_logp", ref_logp),
+                    ("advantages", advantages), ("mask", mask)):
+        _check_finite(name, t)
+    if logp.dim() != 2:
+        raise ValueError(f"logp must be (N, T), got shape {tuple(logp.shape)}")
+    for name, t in (("old_logp", old_logp), ("ref_logp", ref_logp), ("mask", mask)):
+        if t.shape != logp.shape:
+            raise ValueError(f"{name} must have logp's shape {tuple(logp.shape)}, "
+                             f"got {tuple(t.shape)}")
+    if advantages.shape != logp.shape[:1]:
+        raise ValueError(f"advantages must be (N,) = ({logp.shape[0]},), "
+                         f"got shape {tuple(advantages.shape)}")
+    if not isinstance(clip_eps, (int, float)) or not 0 < clip_eps < 1:
+        raise ValueError(f"clip_eps must be in (0, 1), got {clip_eps!r}")
+    if not isinstance(beta, (int, float)) or not (beta >= 0 and math.isfinite(beta)):
+        raise ValueError(f"beta must be a finite number >= 0, got {beta!r}")
+    m = mask.to(logp.dtype)
+    lengths = m.sum(dim=1)  # (N,) |o_i|
+    if bool((lengths <= 0).any()):
+        raise ValueError("mask must mark at least one completion token in every row")
+    ratio = torch.exp(logp - old_logp)  # (N, T) rho
+    adv = advantages.to(logp.dtype)[:, None]  # (N, 1)
+    surrogate = torch.minimum(ratio * adv, ratio.clamp(1 - clip_eps, 1 + clip_eps) * adv)
+    per_token = surrogate - beta * k3_kl(logp, ref_logp) if beta else surrogate  # (N, T)
+    per_output = (per_token * m).sum(dim=1) / lengths  # (N,) mean over each output's tokens
+    return -per_output.mean()
+
+
+# ------------------------------------------------------------------------- rewards
+
+
+def _truth(problem: str) -> int:
+    a, b = _parse_problem(problem, MAX_DIGITS)
+    return a + b
+
+
+def accuracy_reward(problem: str, text: str) -> float:
+    """1.0 if the answer parsed from ``text`` (either format) is exactly right, else 0.0.
+
+    R1 §2.2.2's accuracy reward: a rule checks the final answer. Text that does not
+    parse (cut off, garbled) gets 0.0, never an exception.
+    """
+    try:
+        return float(parse_answer(text, MIXED) == _truth(problem))
+    except (ValueError, TypeError):
+        return 0.0
+
+
+def format_reward(problem: str, text: str) -> float:
+    """1.0 if ``text`` thinks in the prescribed format, whatever its answer, else 0.0.
+
+    R1 §2.2.2's format reward asks the model to put its thinking between ``<think>``
+    tags; here the prescribed format is the scratchpad: ``max_digits`` steps
+    ``d+d+c=dd`` separated by ``;``, then ``>`` and an answer of the right width.
+    It does not look at whether any digit is right.
+    """
+    if not isinstance(text, str):
+        return 0.0
+    body = text.partition("=")[2]
+    steps, sep, answer = body.partition(">")
+    parts = steps.split(";")
+    ok = bool(sep) and len(parts) == MAX_DIGITS and all(
+        len(s) == 8 and s[1] == s[3] == "+" and s[5] == "=" and (s[0] + s[2] + s[4] + s[6:])
+        .isdigit() for s in parts
+    ) and len(answer) == MAX_DIGITS + 2 and answer.endswith(".") and answer[:-1].isdigit()
+    return float(ok)
+
+
+def length_reward(problem: str, text: str) -> float:
+    """Characters written after the prompt, over the longest possible completion (0 to 1).
+
+    A deliberately bad reward, for the reward-hacking ablation: it pays for length,
+    not for being right.
+    """
+    if not isinstance(text, str):
+        return 0.0
+    from explainer.reasoning import ReasonerConfig
+
+    longest = ReasonerConfig(fmt=MIXED).completion_len
+    return min(len(text.partition("=")[2]), longest) / longest
+
+
+REWARDS: dict[str, Callable[[str, str], float]] = {
+    "accuracy": accuracy_reward,
+    "format": format_reward,
+    "length": length_reward,
+}
+
+
+# ------------------------------------------------------------------------ rollouts
+
+
+def _rollout(
+    policy: Reasoner, problems: Sequence[str], group_size: int, temperature: float,
+    generator: torch.Generator,
+) -> tuple[torch.Tensor, torch.Tensor, list[str], int]:
+    """Sample ``group_size`` completions per problem (problem-major).
+
+    Returns ``(idx, mask, texts, P)``: token ids ``(N, P + n)`` of prompt + completion,
+    ``mask`` ``(N, n)`` on completion tokens up to and including the end mark (all of
+    them if it never came), the texts (prompt + completion up to the end mark), and
+    the prompt length ``P``.
+    """
+    cfg = policy.config
+    prompts = [encode(_prompt(*_parse_problem(p, cfg.max_digits), cfg.max_digits))
+               for p in problems for _ in range(group_size)]
+    idx = torch.tensor(prompts, dtype=torch.long, device=policy.device)  # (N, P)
+    policy.model.eval()
+    comp = gpt.generate(policy.model, idx, cfg.completion_len, temperature=temperature,
+                        generator=generator, stop_token=_END)  # (N, n)
+    is_end = comp == _END
+    first_end = torch.where(is_end.any(1), is_end.float().argmax(1), comp.shape[1] - 1)  # (N,)
+    mask = torch.arange(comp.shape[1], device=comp.device)[None, :] <= first_end[:, None]
+    texts = []
+    for prompt_ids, c, e in zip(prompts, comp.tolist(), first_end.tolist()):
+        texts.append(decode(prompt_ids) + decode(c[: e + 1]))
+    return torch.cat([idx, comp], dim=1), mask, texts, idx.shape[1]
+
+
+def _completion_logp(model: gpt.GPT, idx: torch.Tensor, P: int) -> torch.Tensor:
+    """``(N, n)`` log-probabilities of the completion tokens ``idx[:, P:]``."""
+    return gpt.token_logprobs(model, idx)[:, P - 1 :]
+
+
+def rollout_stats(
+    policy: Reasoner, problems: Sequence[str], *, temperature: float = TEMPERATURE,
+    samples: int = 1, seed: int = 0,
+) -> dict[str, float]:
+    """Accuracy, scratchpad share and mean response length of sampled answers.
+
+    Args:
+        policy: a reasoner (any format).
+        problems: ``"a+b"`` strings.
+        temperature: sampling temperature (0: greedy).
+        samples: answers per problem.
+        seed: sampling seed.
+
+    Returns:
+        ``{"accuracy", "scratchpad_share", "response_length"}``: the fraction of answers
+        exactly right, the fraction that wrote a scratchpad, and the mean number of
+        characters written after the prompt (end mark included).
+    """
+    texts = policy.generate(problems, temperature=temperature, samples=samples, seed=seed)
+    flat = [(p, t) for p, row in zip(problems, texts) for t in row]
+    n = max(len(flat), 1)
+    return {
+        "accuracy": sum(accuracy_reward(p, t) for p, t in flat) / n,
+        "scratchpad_share": sum(uses_scratchpad(t) for _, t in flat) / n,
+        "response_length": sum(len(t.partition("=")[2]) for _, t in flat) / n,
+    }
+
+
+# ------------------------------------------------------------------------ training
+
+
+@dataclass
+class GRPOResult(gpt.TrainResult):
+    """What :func:`train_grpo` returns.
+
+    Attributes:
+        policy: the trained :class:`~explainer.reasoning.Reasoner` (a copy; the
+            starting model is left untouched).
+        model, steps, seconds, history: as in :class:`explainer.gpt.TrainResult`;
+            ``history`` is the per-step log (:attr:`log`).
+    """
+
+    policy: Reasoner
+
+    @property
+    def log(self) -> pd.DataFrame:
+        """One row per RL step, columns :data:`LOG_COLUMNS`.
+
+        ``reward``, ``accuracy``, ``scratchpad_share`` and ``response_length`` describe
+        the step's own samples (fresh problems, sampled at the training temperature
+        *before* that step's update, so they measure the policy on unseen problems);
+        ``kl`` is the mean per-token k3 estimate towards the reference; ``loss`` is
+        the GRPO loss of the step's first update.
+        """
+        return self.history
+
+
+def _check_int(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+
+
+def train_grpo(
+    policy: Reasoner,
+    *,
+    steps: int | None = STEPS,
+    group_size: int = GROUP_SIZE,
+    problems_per_step: int = PROBLEMS_PER_STEP,
+    lr: float = LR,
+    beta: float = BETA,
+    clip_eps: float = CLIP_EPS,
+    temperature: float = TEMPERATURE,
+    seed: int = 0,
+    seconds: float | None = None,
+    callback: Callable[[int, dict[str, float], Reasoner], Any] | None = None,
+    reward: str | Callable[[str, str], float] = "accuracy",
+    iterations: int = 1,
+    digits: int = MAX_DIGITS,
+) -> GRPOResult:
+    """Train ``policy`` with GRPO (DeepSeekMath Algorithm 1, R1 §2.2) on addition problems.
+
+    Each step draws ``problems_per_step`` fresh problems with ``digits``-digit operands,
+    samples ``group_size`` answers to each at ``temperature`` from the current policy
+    (which is then the "old" policy), scores them with ``reward``, turns rewards into
+    group-relative advantages (:func:`group_advantages`), and takes ``iterations`` Adam
+    steps on :func:`grpo_loss` (gradient norm clipped to 1). The reference policy for
+    the KL term is a frozen copy of the starting ``policy``. The defaults are the
+    shipped run's recipe.
+
+    Args:
+        policy: the starting reasoner (not modified: training works on a copy).
+        steps: RL steps (each one batch of samples); ``None`` to run on ``seconds`` only.
+        group_size: ``G``, answers sampled per problem (>= 2 for any signal).
+        problems_per_step: problems per step (``B``).
+        lr: Adam learning rate.
+        beta: KL weight (>= 0; 0 drops the KL term and the reference model).
+        clip_eps: clipping range, in (0, 1).
+        temperature: sampling temperature (> 0).
+        seed: seeds the problems, the sampling and the weights' updates.
+        seconds: wall-clock budget; training stops when spent (whichever of ``steps``
+            and ``seconds`` comes first).
+        callback: called as ``callback(step, row, policy)`` after every step, ``row``
+            being that step's log entry; returning ``True`` stops training.
+        reward: ``"accuracy"`` (the shipped run), ``"format"``, ``"length"`` (see
+            :data:`REWARDS`), or a function ``(problem, text) -> float``.
+        iterations: ``mu``, policy updates per batch of samples (>= 1).
+        digits: operand width of the training problems.
+
+    Returns:
+        A :class:`GRPOResult` (``.policy``, ``.log``).
+
+    Raises:
+        ValueError: a non-positive size, an out-of-range ``lr``/``beta``/``clip_eps``/
+            ``temperature``/``seconds``, or an unknown ``reward``.
+    """
+    if not isinstance(policy, Reasoner):
+        raise ValueError(f"policy must be an explainer.reasoning.Reasoner, got "
+                         f"{type(policy).__name__}")
+    if steps is None and seconds is None:
+        raise ValueError("give steps (>= 1) or seconds (> 0), or both")
+    if steps is not None:
+        _check_int("steps", steps)
+    for name, value in (("group_size", group_size), ("problems_per_step", problems_per_step),
+                        ("iterations", iterations), ("digits", digits)):
+        _check_int(name, value)
+    if digits > policy.config.max_digits:
+        raise ValueError(f"digits must be at most the policy's max_digits "
+                         f"({policy.config.max_digits}), got {digits}")
+    if seconds is not None and (not isinstance(seconds, (int, float)) or not seconds > 0):
+        raise ValueError(f"seconds must be > 0, got {seconds!r}")
+    if not isinstance(lr, (int, float)) or not 0 < lr < 1:
+        raise ValueError(f"lr must be in (0, 1), got {lr!r}")
+    if not isinstance(beta, (int, float)) or not (beta >= 0 and math.isfinite(beta)):
+        raise ValueError(f"beta must be a finite number >= 0, got {beta!r}")
+    if not isinstance(clip_eps, (int, float)) or not 0 < clip_eps < 1:
+        raise ValueError(f"clip_eps must be in (0, 1), got {clip_eps!r}")
+    if not isinstance(temperature, (int, float)) or not temperature > 0:
+        raise ValueError(f"temperature must be > 0 (GRPO samples), got {temperature!r}")
+    if isinstance(reward, str):
+        if reward not in REWARDS:
+            raise ValueError(f"reward must be one of {sorted(REWARDS)} or a function, "
+                             f"got {reward!r}")
+        reward_fn = REWARDS[reward]
+    elif callable(reward):
+        reward_fn = reward
+    else:
+        raise ValueError(f"reward must be a name or a function, got {reward!r}")
+
+    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed)
+    new = Reasoner(copy.deepcopy(policy.model), policy.config, device=policy.device)
+    new.meta = dict(policy.meta)
+    model = new.model
+    ref = None
+    if beta > 0:
+        ref = copy.deepcopy(policy.model).eval()
+        for p in ref.parameters():
+            p.requires_grad_(False)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    lo, hi = (0 if digits == 1 else 10 ** (digits - 1)), 10**digits
+    rows: list[dict[str, float]] = []
+    t0 = time.perf_counter()
+    step = 0
+    while (steps is None or step < steps) and (seconds is None
+                                               or time.perf_counter() - t0 < seconds):
+        ops = torch.randint(lo, hi, (problems_per_step, 2), generator=gen).tolist()
+        problems = [f"{a}+{b}" for a, b in ops]
+        with torch.no_grad():
+            idx, mask, texts, P = _rollout(new, problems, group_size, temperature, gen)
+            old_logp = _completion_logp(model, idx, P)  # (N, n)
+            ref_logp = old_logp if ref is None else _completion_logp(ref, idx, P)
+        rewards = torch.tensor([reward_fn(problems[i // group_size], t)
+                                for i, t in enumerate(texts)]).view(problems_per_step, group_size)
+        adv = group_advantages(rewards).flatten()  # (N,)
+        model.train()
+        first_loss = float("nan")
+        for it in range(iterations):
+            logp = _completion_logp(model, idx, P)
+            loss = grpo_loss(logp, old_logp, ref_logp, adv, mask, clip_eps=clip_eps, beta=beta)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            if it == 0:
+                first_loss = loss.item()
+        model.eval()
+        step += 1
+        m = mask.float()
+        kl = float((k3_kl(old_logp, ref_logp) * m).sum() / m.sum()) if ref is not None else 0.0
+        correct = [accuracy_reward(problems[i // group_size], t) for i, t in enumerate(texts)]
+        row = {
+            "step": step,
+            "seconds": time.perf_counter() - t0,
+            "reward": float(rewards.float().mean()),
+            "accuracy": sum(correct) / len(correct),
+            "scratchpad_share": sum(map(uses_scratchpad, texts)) / len(texts),
+            "response_length": float(m.sum(1).mean()),
+            "kl": kl,
+            "loss": first_loss,
+        }
+        rows.append(row)
+        if callback is not None and callback(step, row, new):
+            break
+    seconds_spent = time.perf_counter() - t0
+    new.meta = {"fmt": policy.fmt, "start": dict(policy.meta), "grpo": {
+        "steps": step, "group_size": group_size, "problems_per_step": problems_per_step,
+        "lr": lr, "beta": beta, "clip_eps": clip_eps, "temperature": temperature, "seed": seed,
+        "reward": reward if isinstance(reward, str) else getattr(reward, "__name__", "custom"),
+        "iterations": iterations, "train_seconds": round(seconds_spent, 1)}}
+    log = pd.DataFrame(rows, columns=list(LOG_COLUMNS)).astype({"step": "int64"})
+    return GRPOResult(model, step, seconds_spent, log, new)

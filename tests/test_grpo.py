@@ -1,0 +1,216 @@
+"""Tests for explainer.grpo: advantages, the GRPO loss against the papers' formula, rewards,
+bad input, and a tiny training run."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from explainer import grpo
+from explainer.gpt import GPT
+from explainer.grpo import (
+    ADV_EPS,
+    LOG_COLUMNS,
+    accuracy_reward,
+    format_reward,
+    group_advantages,
+    grpo_loss,
+    k3_kl,
+    length_reward,
+    train_grpo,
+)
+from explainer.reasoning import Reasoner, ReasonerConfig, format_example
+
+# ------------------------------------------------------------------------- advantages
+
+
+def test_group_advantages_by_hand():
+    rewards = torch.tensor([[1.0, 0.0, 0.0, 0.0], [1.0, 1.0, 1.0, 1.0], [1.0, 1.0, 0.0, 0.0]])
+    adv = group_advantages(rewards)
+    # row 0: mean 1/4; population std sqrt(3/16) (divide by G = 4, not G - 1)
+    s0 = math.sqrt(3 / 16) + ADV_EPS
+    expected0 = [0.75 / s0, -0.25 / s0, -0.25 / s0, -0.25 / s0]
+    assert adv[0].tolist() == pytest.approx(expected0, rel=1e-6)
+    assert adv[0, 0].item() == pytest.approx(1.7317, abs=1e-3)  # 0.75 / 0.4331
+    assert adv[1].tolist() == [0.0, 0.0, 0.0, 0.0]  # all equal: no signal
+    s2 = 0.5 + ADV_EPS  # mean 1/2, std 1/2
+    assert adv[2].tolist() == pytest.approx([0.5 / s2, 0.5 / s2, -0.5 / s2, -0.5 / s2], rel=1e-6)
+    assert adv.sum(dim=1).abs().max() < 1e-6  # each group's advantages sum to zero
+
+
+def test_group_advantages_rejects_bad_input():
+    with pytest.raises(ValueError, match="rewards"):
+        group_advantages(torch.tensor([1.0, 0.0]))
+    with pytest.raises(ValueError, match="rewards"):
+        group_advantages(torch.tensor([[1.0, float("nan")]]))
+    with pytest.raises(ValueError, match="eps"):
+        group_advantages(torch.ones(2, 2), eps=0)
+
+
+# ------------------------------------------------------------------------------ loss
+
+
+def paper_objective(p, p_old, p_ref, adv, lengths, eps, beta):
+    """DeepSeekMath eq. 3 / R1 eqs. 1-2 with plain Python floats, token by token.
+
+    p, p_old, p_ref: lists (one per output) of lists of token probabilities.
+    """
+    total = 0.0
+    for i, n in enumerate(lengths):
+        acc = 0.0
+        for t in range(n):
+            rho = p[i][t] / p_old[i][t]
+            clipped = min(max(rho, 1 - eps), 1 + eps)
+            kl = p_ref[i][t] / p[i][t] - math.log(p_ref[i][t] / p[i][t]) - 1
+            acc += min(rho * adv[i], clipped * adv[i]) - beta * kl
+        total += acc / n
+    return total / len(lengths)
+
+
+def test_loss_equals_the_papers_formula_on_a_small_example():
+    p = [[0.5, 0.9, 0.3], [0.2, 0.6, 0.7]]
+    p_old = [[0.4, 0.9, 0.5], [0.25, 0.3, 0.1]]
+    p_ref = [[0.45, 0.8, 0.3], [0.3, 0.5, 0.9]]
+    adv = [1.2, -0.7]
+    lengths = [3, 2]  # the second output has one padding position
+    mask = torch.tensor([[1, 1, 1], [1, 1, 0]])
+    lp = torch.tensor(p).log()
+    got = grpo_loss(lp, torch.tensor(p_old).log(), torch.tensor(p_ref).log(),
+                    torch.tensor(adv), mask, clip_eps=0.2, beta=0.04)
+    want = -paper_objective(p, p_old, p_ref, adv, lengths, 0.2, 0.04)
+    assert got.item() == pytest.approx(want, rel=1e-5)
+    # the padding position does not count, whatever its values
+    lp2 = lp.clone()
+    lp2[1, 2] = -50.0
+    got2 = grpo_loss(lp2, torch.tensor(p_old).log(), torch.tensor(p_ref).log(),
+                     torch.tensor(adv), mask, clip_eps=0.2, beta=0.04)
+    assert got2.item() == pytest.approx(want, rel=1e-5)
+
+
+def _grad(ratio: float, adv: float, eps: float = 0.2) -> float:
+    old = torch.zeros(1, 1)
+    logp = torch.full((1, 1), math.log(ratio), requires_grad=True)
+    loss = grpo_loss(logp, old, old, torch.tensor([adv]), torch.ones(1, 1), clip_eps=eps, beta=0.0)
+    loss.backward()
+    return logp.grad.item()
+
+
+def test_clipping_stops_the_gradient_where_it_should():
+    # positive advantage: no push beyond 1 + eps; negative: no push below 1 - eps
+    assert _grad(1.5, +1.0) == 0.0
+    assert _grad(0.5, -1.0) == 0.0
+    # inside the range, or on the side the min keeps unclipped: gradient -A * rho
+    assert _grad(1.1, +1.0) == pytest.approx(-1.1)
+    assert _grad(0.5, +1.0) == pytest.approx(-0.5)  # ratio too low but advantage positive
+    assert _grad(1.5, -1.0) == pytest.approx(1.5)  # ratio too high but advantage negative
+    assert _grad(0.9, -2.0) == pytest.approx(1.8)
+
+
+def test_kl_term_is_zero_when_policies_agree():
+    torch.manual_seed(0)
+    lp = torch.randn(3, 5).log_softmax(-1).requires_grad_(True)
+    assert k3_kl(lp, lp.detach()).abs().max().item() == 0.0
+    old = lp.detach() + 0.05 * torch.randn(3, 5)
+    adv, mask = torch.tensor([0.5, -1.0, 2.0]), torch.ones(3, 5)
+    with_kl = grpo_loss(lp, old, lp.detach(), adv, mask, beta=0.5)
+    without = grpo_loss(lp, old, lp.detach(), adv, mask, beta=0.0)
+    assert with_kl.item() == without.item()
+    g1 = torch.autograd.grad(with_kl, lp)[0]
+    g0 = torch.autograd.grad(without, lp)[0]
+    assert torch.allclose(g1, g0)  # k3's gradient vanishes at agreement too
+    # and it is positive (pulls back) when they disagree
+    assert k3_kl(lp.detach(), lp.detach() + 0.3).min().item() > 0
+
+
+def test_grpo_loss_rejects_bad_input():
+    lp, adv, mask = torch.zeros(2, 3), torch.zeros(2), torch.ones(2, 3)
+    with pytest.raises(ValueError, match="old_logp"):
+        grpo_loss(lp, torch.zeros(2, 4), lp, adv, mask)
+    with pytest.raises(ValueError, match="advantages"):
+        grpo_loss(lp, lp, lp, torch.zeros(3), mask)
+    with pytest.raises(ValueError, match="ref_logp"):
+        grpo_loss(lp, lp, torch.full((2, 3), float("nan")), adv, mask)
+    with pytest.raises(ValueError, match="clip_eps"):
+        grpo_loss(lp, lp, lp, adv, mask, clip_eps=1.5)
+    with pytest.raises(ValueError, match="clip_eps"):
+        grpo_loss(lp, lp, lp, adv, mask, clip_eps=0)
+    with pytest.raises(ValueError, match="beta"):
+        grpo_loss(lp, lp, lp, adv, mask, beta=-0.1)
+    with pytest.raises(ValueError, match="mask"):
+        grpo_loss(lp, lp, lp, adv, torch.tensor([[1, 1, 1], [0, 0, 0]]))
+
+
+# --------------------------------------------------------------------------- rewards
+
+
+def test_rewards_on_right_wrong_and_unparseable_answers():
+    right_cot = format_example("123+456", "cot")
+    right_direct = format_example("123+456", "direct")
+    assert accuracy_reward("123+456", right_cot) == 1.0
+    assert accuracy_reward("123+456", right_direct) == 1.0
+    assert accuracy_reward("123+456", right_direct.replace("579", "578")) == 0.0
+    for junk in ("00123+00456=", "00123+00456=3+6+0=09;2+5", "", "=.", ">.", None, 42):
+        assert accuracy_reward("123+456", junk) == 0.0  # never an exception
+        assert format_reward("123+456", junk) == 0.0
+    # format: the scratchpad's shape, right or wrong digits
+    assert format_reward("123+456", right_cot) == 1.0
+    assert format_reward("123+456", right_cot.replace("09;", "08;")) == 1.0
+    assert format_reward("123+456", right_direct) == 0.0
+    assert length_reward("123+456", right_cot) == 1.0
+    assert 0 < length_reward("123+456", right_direct) < 0.2
+
+
+# -------------------------------------------------------------------------- training
+
+
+def _tiny_policy(seed: int = 0) -> Reasoner:
+    torch.manual_seed(seed)
+    cfg = ReasonerConfig(fmt="mixed", n_layer=1, n_head=2, n_embd=16)
+    return Reasoner(GPT(cfg.gpt_config()), cfg)
+
+
+def test_train_grpo_runs_logs_and_leaves_the_start_untouched():
+    policy = _tiny_policy()
+    before = {k: v.clone() for k, v in policy.model.state_dict().items()}
+    calls = []
+    res = train_grpo(policy, steps=3, group_size=4, problems_per_step=2, lr=1e-2, seed=3,
+                     callback=lambda step, row, pol: calls.append(step), reward="length")
+    assert list(res.log.columns) == list(LOG_COLUMNS) and len(res.log) == 3 == res.steps
+    assert calls == [1, 2, 3]
+    assert res.log["step"].tolist() == [1, 2, 3]
+    assert ((res.log["accuracy"] >= 0) & (res.log["accuracy"] <= 1)).all()
+    assert (res.log["kl"] >= 0).all() and res.log["kl"].iloc[0] == 0.0  # first sample: no drift
+    assert all(torch.equal(before[k], v) for k, v in policy.model.state_dict().items())
+    changed = any(not torch.equal(before[k], v) for k, v in res.policy.model.state_dict().items())
+    assert changed  # a reward that varies inside groups moves the weights
+    assert res.policy.meta["grpo"]["steps"] == 3
+    # same seed, same run
+    again = train_grpo(policy, steps=3, group_size=4, problems_per_step=2, lr=1e-2, seed=3,
+                       reward="length")
+    assert again.log.drop(columns="seconds").equals(res.log.drop(columns="seconds"))
+
+
+def test_train_grpo_callback_can_stop_and_rejects_bad_sizes():
+    policy = _tiny_policy()
+    res = train_grpo(policy, steps=5, group_size=2, problems_per_step=1, seed=0,
+                     callback=lambda step, row, pol: step >= 2)
+    assert res.steps == 2
+    for kw in ({"steps": 0}, {"group_size": 0}, {"problems_per_step": -1}, {"iterations": 0},
+               {"steps": None}, {"seconds": 0}, {"lr": 0}, {"beta": -1}, {"clip_eps": 1},
+               {"temperature": 0}, {"reward": "vibes"}):
+        name = next(iter(kw))
+        with pytest.raises(ValueError, match=name if name != "steps" or kw[name] else "steps"):
+            train_grpo(policy, **kw)
+    with pytest.raises(ValueError, match="policy"):
+        train_grpo("not a model")
+
+
+def test_defaults_are_the_shipped_recipe():
+    import inspect
+
+    sig = inspect.signature(train_grpo)
+    assert sig.parameters["steps"].default == grpo.STEPS
+    assert sig.parameters["beta"].default == grpo.BETA
+    assert sig.parameters["reward"].default == "accuracy"
