@@ -65,7 +65,8 @@ TOPICS = (
     "talent", "openai", "hardware", "openness", "scale", "company",
 )
 # book pages (chapters/<name>.ipynb) a claim can point to; "" = none
-CHAPTERS = ("sputnik", "lean_lab", "one_stack", "scale_pivot", "costs", "reasoning", "moe")
+CHAPTERS = ("sputnik", "lean_lab", "one_stack", "scale_pivot", "costs", "reasoning", "moe",
+            "attention", "training_system")
 LEDGER_PAGE = "claims_ledger"
 # every column must be filled except these ("searched" is required for unverifiable rows)
 _OPTIONAL = frozenset({"chapter", "searched"})
