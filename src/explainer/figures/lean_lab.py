@@ -24,16 +24,18 @@ def team(roles: pd.DataFrame) -> alt.Chart:
     role_pick = alt.selection_point(fields=["role"], bind="legend")
     chart = (
         alt.Chart(roles[["paper", "role", "entries", "marked_departed", "note"]],
-                  title=alt.Title("Names in the author lists of three DeepSeek papers, by role",
-                                  subtitle="Counted from each paper's appendix A; click a role "
-                                           "in the legend to highlight it"))
+                  # short lines: a title wider than the page squeezes the plot on a phone
+                  title=alt.Title(["Names in the author lists",
+                                   "of three DeepSeek papers, by role"],
+                                  subtitle=["Counted from each paper's appendix A;",
+                                            "click a role in the legend to highlight it"]))
         .mark_bar()
         .encode(
             x=alt.X("paper:N", title=None, sort=list(story.PAPERS),
                     axis=alt.Axis(labelAngle=0)),
             y=alt.Y("entries:Q", title="names listed"),
             color=alt.Color("role:N", title="role", sort=order,
-                            legend=alt.Legend(orient="right")),
+                            legend=alt.Legend(orient="bottom", columns=2)),
             opacity=alt.condition(role_pick, alt.value(1.0), alt.value(0.2)),
             order=alt.Order("role_order:Q"),
             tooltip=["paper", "role", "entries", "marked_departed", "note"],

@@ -15,14 +15,15 @@ from explainer.figures._base import finish
 
 __all__ = ["policy", "policy_at"]
 
-_TITLE = "Cost of 1,000 requests under three policies, at DeepSeek's list prices"
+# short lines: a title wider than the page squeezes the plot to nothing on a phone
+_TITLE = ["Cost of 1,000 requests under three policies,", "at DeepSeek's list prices"]
 _DESCRIPTION = ("Three lines of US dollars per 1,000 requests against the share of requests that "
                 "need reasoning: always the chat model (flat, lowest), always the reasoning model "
                 "(flat, highest) and routing each request, which climbs from the first to the "
                 "second.")
 
 
-def _lines(data: pd.DataFrame, subtitle: str) -> alt.Chart:
+def _lines(data: pd.DataFrame, subtitle: list[str]) -> alt.Chart:
     return (
         alt.Chart(data, title=alt.Title(_TITLE, subtitle=subtitle))
         .mark_line(point=True)
@@ -31,7 +32,8 @@ def _lines(data: pd.DataFrame, subtitle: str) -> alt.Chart:
                     axis=alt.Axis(format="%")),
             y=alt.Y("usd:Q", title="US dollars per 1,000 requests"),
             color=alt.Color("policy:N", title=None, sort=list(story.POLICIES),
-                            legend=alt.Legend(orient="top", labelLimit=300)),
+                            legend=alt.Legend(orient="top", direction="vertical",
+                                              labelLimit=300)),
             tooltip=["policy:N", alt.Tooltip("share:Q", format=".0%"),
                      alt.Tooltip("usd:Q", format="$.2f")],
         )
@@ -48,8 +50,8 @@ def policy(prices: pd.DataFrame | None = None) -> alt.Chart:
     exprs = story.policy_cost_exprs("datum.share", prices=prices)
     chart = (
         _lines(pd.DataFrame({"share": story.SHARES}),
-               "chat = deepseek-chat (V3), thinking = deepseek-reasoner (R1); token counts are "
-               "yours to set")
+               ["chat = deepseek-chat (V3), thinking = deepseek-reasoner (R1);",
+                "token counts are yours to set"])
         .transform_calculate(**exprs)
         .transform_fold(list(story.POLICIES), as_=["policy", "usd"])
         .add_params(*(c.param() for c in story.POLICY_CONTROLS))
@@ -65,5 +67,6 @@ def policy_at(prompt_tok: float, answer_tok: float, think_tok: float) -> alt.Cha
             (:data:`explainer.story.POLICY_CONTROLS`).
     """
     data = story.policy_costs(prompt_tok, answer_tok, think_tok)
-    return finish(_lines(data, f"{prompt_tok:,} prompt, {answer_tok:,} answer and {think_tok:,} "
-                               "thinking tokens per request"), description=_DESCRIPTION)
+    return finish(_lines(data, [f"{prompt_tok:,} prompt, {answer_tok:,} answer and",
+                                f"{think_tok:,} thinking tokens per request"]),
+                  description=_DESCRIPTION)

@@ -20,9 +20,10 @@ MEASURE = Choice("measure", "Measure", options=(
     "GPU-hours (reported)", "training FLOPs (6·N·D)", "training FLOPs (6·N·D vs published)"),
     default="GPU-hours (reported)")
 
+# titles in short lines: a title wider than the page squeezes the plot to nothing on a phone
 _BILL_TITLE = alt.Title("What 1,000 requests cost at list prices",
-                        subtitle="R1 at DeepSeek's cache-miss input price; "
-                                 "OpenAI prices are secondary")
+                        subtitle=["R1 at DeepSeek's cache-miss input price;",
+                                  "OpenAI prices are secondary"])
 
 
 def timeline(events: pd.DataFrame) -> alt.Chart:
@@ -34,17 +35,25 @@ def timeline(events: pd.DataFrame) -> alt.Chart:
     kind_pick = alt.selection_point(fields=["kind"], bind="legend")
     chart = (
         alt.Chart(events[["date", "event", "kind", "reported by", "source", "note"]],
-                  title=alt.Title("From DeepSeek-V3 to R1, the market's reaction, and after",
-                                  subtitle="Click a legend entry to highlight one kind of event"))
+                  # anchored right: the long event labels leave the plot narrow
+                  title=alt.Title(["From DeepSeek-V3 to R1,", "the market's reaction, and after"],
+                                  subtitle=["Circles: dated by DeepSeek's repositories;",
+                                            "squares: known from news reports.",
+                                            "Click a colour in the legend to pick out one kind."],
+                                  anchor="end"))
         .mark_point(size=120, filled=True)
         .encode(
             x=alt.X("date:T", title=None, axis=alt.Axis(format="%b %Y"),
                     scale=alt.Scale(domain=["2024-12-01", "2025-10-31"])),
             y=alt.Y("event:N", title=None, sort=alt.EncodingSortField("date"),
-                    axis=alt.Axis(labelLimit=430)),
-            color=alt.Color("kind:N", title=None, legend=alt.Legend(orient="top")),
-            shape=alt.Shape("reported by:N", title=None,
-                            legend=alt.Legend(orient="bottom", direction="horizontal")),
+                    # labels get about half the page: whole on a desktop, cut short on a phone
+                    axis=alt.Axis(labelLimit=alt.ExprRef(
+                        "min(430, max(120, containerSize()[0] * 0.6))"))),
+            color=alt.Color("kind:N", title=None,
+                            legend=alt.Legend(orient="top", direction="vertical")),
+            shape=alt.Shape("reported by:N", legend=None,  # named in the subtitle
+                            sort=["DeepSeek's repository", "secondary (news, third party)"],
+                            scale=alt.Scale(range=["circle", "square"])),
             opacity=alt.condition(kind_pick, alt.value(1.0), alt.value(0.15)),
             tooltip=[alt.Tooltip("date:T", format="%Y-%m-%d"), "event", "reported by", "source",
                      "note"],
@@ -76,10 +85,10 @@ def tenth(compare: pd.DataFrame) -> alt.Chart:
     pick = MEASURE.param()
     chart = (
         alt.Chart(pd.DataFrame(rows),
-                  title=alt.Title("DeepSeek-V3 used about a tenth of Llama 3.1 405B's training "
-                                  "compute",
-                                  subtitle="Each bar as a share of Llama 3.1 405B, on the chosen "
-                                           "measure"))
+                  title=alt.Title(["DeepSeek-V3 used about a tenth of",
+                                   "Llama 3.1 405B's training compute"],
+                                  subtitle=["Each bar as a share of Llama 3.1 405B,",
+                                            "on the chosen measure"]))
         .mark_bar()
         .encode(
             y=alt.Y("model:N", title=None),
@@ -149,7 +158,7 @@ def bill_at(in_tok: float, out_tok: float) -> alt.Chart:
         in_tok, out_tok: tokens per request (output includes thinking).
     """
     usd = story.bill_per_1k(in_tok, out_tok).rename("usd").reset_index()
-    title = alt.Title(_BILL_TITLE.text, subtitle=f"{in_tok:,} input and {out_tok:,} output "
-                                                  "tokens per request")
+    title = alt.Title(_BILL_TITLE.text, subtitle=[f"{in_tok:,} input and {out_tok:,} output",
+                                                  "tokens per request"])
     return finish(_bill_bars(usd, title),
                   description=_bill_description(story.price_multiples(story.BILL_MODELS)))
