@@ -28,7 +28,7 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
-from explainer.controls import Button, Control, check_bound
+from explainer.controls import Button, Choice, Control, Slider, check_bound
 
 __all__ = ["BOOK_BUILD_ENV", "in_book_build", "live_or_static", "live_panel", "progress"]
 
@@ -107,10 +107,14 @@ def live_or_static(controls: Sequence[Control] | Callable[[], Any], compute: Any
         if hasattr(static, "to_dict"):
             check_bound(static, controls)
     if in_book_build():
+        page_controls = make_widget is not None or any(
+            isinstance(c, (Slider, Choice)) for c in controls)  # type: ignore[union-attr]
         display(Markdown(
             f"*In JupyterLab this cell shows live {what}, recomputed in Python. Here the chart "
             "responds to its controls in your browser, from values computed when the book was "
-            "built.*"
+            "built.*" if page_controls else
+            f"*In JupyterLab this cell shows {what}, run in Python; it needs a live kernel, so "
+            "this page shows the results shipped with the book instead.*"
         ))
         display(static)
         return
