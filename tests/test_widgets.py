@@ -37,3 +37,59 @@ def test_progress_is_silent_in_the_book_build(monkeypatch):
     assert bar.disable and list(bar) == [0, 1, 2]
     monkeypatch.delenv(widgets.BOOK_BUILD_ENV)
     assert not widgets.progress(range(3), file=open("/dev/null", "w")).disable
+
+
+# -- the declared-once form: live_or_static(controls, compute, static) -----------------------
+
+import altair as alt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from explainer.controls import Button, Choice, Slider  # noqa: E402
+
+K = Slider("k", "top k", 1, 8, 1, default=2)
+MODE = Choice("mode", "mode", ("a", "b"), "a")
+
+
+def _static(controls=(K, MODE)):
+    chart = alt.Chart(pd.DataFrame({"x": [1, 2, 3]})).mark_bar().encode(x="x:Q")
+    return chart.add_params(*[c.param() for c in controls])
+
+
+def test_live_panel_recomputes_with_the_declared_controls():
+    calls = []
+    panel = widgets.live_panel([K, MODE], lambda k, mode: calls.append((k, mode)))
+    assert calls == [(2, "a")]  # computed once with the defaults
+    slider, dropdown = panel.children[:2]
+    assert (slider.min, slider.max, slider.step, slider.description) == (1, 8, 1, "top k")
+    slider.value = 5
+    dropdown.value = "b"
+    assert calls[-2:] == [(5, "a"), (5, "b")]
+
+
+def test_a_button_runs_the_computation_only_when_clicked():
+    calls = []
+    go = Button("go", "Train")
+    panel = widgets.live_panel([K, go], lambda k: calls.append(k))
+    assert calls == []
+    panel.children[0].value = 3
+    assert calls == []
+    panel.children[1].click()
+    assert calls == [3]
+
+
+def test_book_build_shows_the_static_chart_bound_to_the_controls(monkeypatch, shown):
+    monkeypatch.setenv(widgets.BOOK_BUILD_ENV, "1")
+    chart = _static()
+    widgets.live_or_static([K, MODE], lambda **_: pytest.fail("computed in the build"), chart,
+                           what="a slider")
+    assert shown[-1] is chart and "live a slider" in shown[0].data
+
+
+@pytest.mark.parametrize("book", ["1", ""])
+def test_a_static_chart_that_drifted_from_its_controls_is_refused(monkeypatch, shown, book):
+    monkeypatch.setenv(widgets.BOOK_BUILD_ENV, book)
+    drifted = Slider("k", "top k", 1, 16, 1, default=2)
+    with pytest.raises(ValueError, match="differs from its declaration"):
+        widgets.live_or_static([K, MODE], lambda **_: None, _static((drifted, MODE)))
+    with pytest.raises(ValueError, match="does not bind control 'mode'"):
+        widgets.live_or_static([K, MODE], lambda **_: None, _static((K,)))
