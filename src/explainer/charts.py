@@ -35,6 +35,7 @@ from typing import Any
 
 import altair as alt
 
+from explainer.controls import spec_nodes
 from explainer.widgets import in_book_build
 
 __all__ = [
@@ -119,20 +120,10 @@ def _title_text(spec: dict[str, Any]) -> str:
 def _datasets(spec: dict[str, Any]) -> list[list[dict[str, Any]]]:
     """The inline data a spec plots (Altair's consolidated ``datasets``, or ``data.values``)."""
     found = [rows for rows in (spec.get("datasets") or {}).values() if isinstance(rows, list)]
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            values = node.get("data", {}).get("values") if isinstance(node.get("data"), dict) else None
-            if isinstance(values, list) and values and isinstance(values[0], dict):
-                found.append(values)
-            for k, v in node.items():
-                if k not in ("datasets", "data"):
-                    walk(v)
-        elif isinstance(node, list):
-            for v in node:
-                walk(v)
-
-    walk(spec)
+    for node in spec_nodes(spec, skip=("datasets", "values")):
+        values = node["data"].get("values") if isinstance(node.get("data"), dict) else None
+        if isinstance(values, list) and values and isinstance(values[0], dict):
+            found.append(values)
     return found
 
 

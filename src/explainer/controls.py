@@ -25,13 +25,14 @@ controls include one runs its computation only when the button is clicked
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import altair as alt
 
-__all__ = ["Button", "Choice", "Control", "Slider", "Text", "bound_params", "check_bound"]
+__all__ = ["Button", "Choice", "Control", "Slider", "Text", "bound_params", "check_bound",
+           "spec_nodes"]
 
 # one look for every live control: labels wide enough to read, sliders that fit a phone
 _STYLE = {"description_width": "initial"}
@@ -211,25 +212,24 @@ class Button:
 Control = Slider | Choice | Text | Button
 
 
+def spec_nodes(spec: Any, skip: tuple[str, ...] = ()) -> Iterator[dict[str, Any]]:
+    """Every dict in a Vega-Lite spec (depth first), not descending into keys in ``skip``."""
+    if isinstance(spec, dict):
+        yield spec
+        for k, v in spec.items():
+            if k not in skip:
+                yield from spec_nodes(v, skip)
+    elif isinstance(spec, list):
+        for v in spec:
+            yield from spec_nodes(v, skip)
+
+
 def bound_params(spec: Any) -> dict[str, dict[str, Any]]:
     """Every param with a ``bind`` in a chart (an Altair chart or its dict), by name."""
     if hasattr(spec, "to_dict"):
         spec = spec.to_dict()
-    found: dict[str, dict[str, Any]] = {}
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            for p in node.get("params", []) or []:
-                if isinstance(p, dict) and "bind" in p and "name" in p:
-                    found[p["name"]] = p
-            for v in node.values():
-                walk(v)
-        elif isinstance(node, list):
-            for v in node:
-                walk(v)
-
-    walk(spec)
-    return found
+    return {p["name"]: p for node in spec_nodes(spec) for p in node.get("params", []) or []
+            if isinstance(p, dict) and "bind" in p and "name" in p}
 
 
 def check_bound(chart: Any, controls: Sequence[Control]) -> None:
