@@ -9,7 +9,7 @@ JB_FLAGS := -W -n --keep-going
 # Seconds per cell for nbmake, as _config.yml's execute.timeout and execution.CELL_TIMEOUT:
 # every chapter cell runs in seconds, so a cell at the limit is a stall; it fails naming the cell
 # (issue #10; the guard is installed by ./conftest.py).
-NBMAKE_TIMEOUT ?= 60
+NBMAKE_TIMEOUT ?= 90
 
 .PHONY: book book-quick test unit nbmake browser lab bench stress chromium clean
 
