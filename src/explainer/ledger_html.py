@@ -132,19 +132,30 @@ def chapter_claims_html(chapter: str, df: pd.DataFrame | None = None) -> str:
     )
 
 
-def show_claims(chapter: str, df: pd.DataFrame | None = None) -> None:
+def show_claims(chapter: str, df: pd.DataFrame | None = None, *, collapsed: bool = True) -> None:
     """Display :func:`chapter_claims_html` in the notebook (plain HTML, no widget).
+
+    The rows close the chapter, after its takeaways and further reading, so by default they
+    are folded into a ``<details>`` element ("What the articles said") that the reader opens.
 
     Args:
         chapter: one of :data:`explainer.claims.CHAPTERS`.
         df: the ledger; ``None`` loads it with :func:`explainer.claims.load_claims`.
+        collapsed: fold the table into a closed ``<details>``; ``False`` shows it open.
 
     Raises:
         ValueError: ``chapter`` is not one of :data:`explainer.claims.CHAPTERS`.
     """
     from IPython.display import HTML, display
 
-    display(HTML(chapter_claims_html(chapter, df)))
+    page = chapter_claims_html(chapter, df)
+    if collapsed:
+        n = page.count('class="claim-row"')
+        what = f"{n} claim{'s' if n != 1 else ''} from the seed articles" if n else "no claims yet"
+        page = (f'<details class="claims-details"><summary><strong>What the articles said'
+                f"</strong>: {what}, with verdicts and sources (click to open)</summary>\n"
+                f"{page}\n</details>")
+    display(HTML(page))
 
 
 def _options(values: list[str], labels: dict[str, str] | None = None) -> str:

@@ -30,6 +30,14 @@
       if (count) { count.textContent = shown + " of " + rows.length + " claims shown"; }
     }
     Array.prototype.forEach.call(selects, function (s) { s.addEventListener("change", apply); });
+    // "?article=003" (the intro page's links) preselects that article in the filter
+    var wanted = new URLSearchParams(window.location.search).get("article");
+    Array.prototype.forEach.call(selects, function (s) {
+      if (!wanted || s.dataset.filter !== "seed") { return; }
+      Array.prototype.forEach.call(s.options, function (o) {
+        if (o.value && o.value.indexOf(wanted) === 0) { s.value = o.value; }
+      });
+    });
     if (search) { search.addEventListener("input", apply); }
     var heads = table.querySelectorAll("th[data-sort-key]");
     Array.prototype.forEach.call(heads, function (th) {
