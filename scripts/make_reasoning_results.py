@@ -27,6 +27,7 @@ from explainer.data import DATA_DIR, data_path
 from explainer.reasoning import (
     FORMATS,
     MAX_DIGITS,
+    TEMPERATURES,
     Reasoner,
     count_carries,
     load_pretrained,
@@ -39,7 +40,6 @@ from explainer.reasoning import (
 N_CARRIES = 3000  # 5-digit problems for the by-carries table
 N_DIGITS = 500  # problems per width for the by-digits table
 N_SAMPLED, SAMPLES = 200, 64  # problems x samples per temperature
-TEMPERATURES = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0)
 KS = (1, 2, 4, 8, 16, 32, 64)
 OUT = DATA_DIR / "reasoning_results.csv"
 

@@ -65,6 +65,7 @@ __all__ = [
     "MIXED",
     "MODEL_FORMATS",
     "PRETRAINED",
+    "TEMPERATURES",
     "VOCAB",
     "Reasoner",
     "ReasonerConfig",
@@ -86,6 +87,8 @@ __all__ = [
 FORMATS = ("direct", "cot")
 MIXED = "mixed"  # a model trained on a mixture of both formats (writes either)
 MODEL_FORMATS = (*FORMATS, MIXED)
+# sampling temperatures of the shipped sampling results (data/reasoning_results.csv)
+TEMPERATURES = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0)
 MAX_DIGITS = 5  # the operand width the shipped models were trained on
 VOCAB = "0123456789+=;>."  # character-level: digits, operators, step separator, answer marker, end
 _TOKENIZER = CharTokenizer(VOCAB)
@@ -536,6 +539,7 @@ def train(
     log_every: int = 50,
     callback: Callable[[int, float, Reasoner], Any] | None = None,
     cot_share: float | None = None,
+    init: Reasoner | None = None,
 ) -> TrainResult:
     """Train a fresh model from scratch on freshly generated problems.
 
@@ -557,6 +561,8 @@ def train(
             returning ``True`` stops training.
         cot_share: ``fmt="mixed"`` only (required there): the chance, in [0, 1], that a
             training example uses the scratchpad.
+        init: start from a copy of this reasoner's weights instead of a fresh model
+            (its model must have the same architecture as ``config``'s); it is not modified.
 
     Returns:
         A :class:`TrainResult` with the trained :class:`Reasoner` and its loss curve.
@@ -579,6 +585,11 @@ def train(
     torch.manual_seed(seed)
     g = torch.Generator().manual_seed(seed)
     model = GPT(cfg.gpt_config()).to(device)
+    if init is not None:
+        if init.model.config != cfg.gpt_config():
+            raise ValueError(f"init's model config {init.model.config} does not match "
+                             f"{cfg.gpt_config()}")
+        model.load_state_dict(init.model.state_dict())
     opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.98), weight_decay=0.01)
     reasoner = Reasoner(model, cfg, device=device)
     t0 = time.perf_counter()
@@ -620,6 +631,8 @@ def train(
                      "train_seconds": round(seconds_spent, 1)}
     if cot_share is not None:
         reasoner.meta["cot_share"] = cot_share
+    if init is not None:
+        reasoner.meta["init"] = dict(init.meta)
     history = pd.DataFrame({"step": pd.Series(logged, dtype="int64"),
                             "loss": pd.Series(losses, dtype="float64")})
     return TrainResult(model, step, seconds_spent, history, reasoner)
