@@ -1,0 +1,527 @@
+"""Multi-token prediction (DeepSeek-V3 §2.2) and self-speculative decoding with it.
+
+What it follows:
+
+* **The MTP modules**, V3 report §2.2 (arXiv 2412.19437, Figure 3, eq. 21-25). Depth ``k``
+  (``1..D``) has its own projection ``M_k`` (``d x 2d``, no bias) and transformer block
+  ``TRM_k``, and shares the embedding ``Emb`` and the output head ``OutHead`` with the main
+  model. For position ``i``::
+
+      h'_i^k = M_k [RMSNorm(h_i^{k-1}) ; RMSNorm(Emb(t_{i+k}))]     (eq. 21)
+      h_{1:T-k}^k = TRM_k(h'_{1:T-k}^k)                               (eq. 22)
+      P_{i+k+1}^k = OutHead(h_i^k)                                    (eq. 23)
+
+  ``h^0`` is the main model's last hidden state; depth ``k`` predicts the token ``k + 1``
+  places ahead, sequentially (each depth sees the previous depth's output), unlike the
+  parallel heads of Gloeckle et al. 2024 (arXiv 2404.19737), which V3 cites as its inspiration.
+* **The loss**, eq. 24-25: ``L_MTP^k`` is the cross-entropy of depth ``k`` averaged over the
+  positions, ``L_MTP = (lambda / D) * sum_k L_MTP^k``, added to the main next-token loss.
+  V3 uses ``D = 1`` and ``lambda = 0.3`` (then 0.1), §4.2.
+* **Speculative decoding**, V3 §2.2 ("MTP in inference") and §5.4.3: the modules draft the
+  tokens after next; the main model checks the drafts in the same forward pass that computes
+  its next step. Drafts are checked with the rejection rule of Leviathan, Kalman & Matias 2023
+  (arXiv 2211.17192, Algorithm 1 and Appendix A.1; Chen et al. 2023, arXiv 2302.01318, call
+  the same rule "modified rejection sampling"): accept draft ``x ~ q`` with probability
+  ``min(1, p(x) / q(x))``, else sample from ``norm(max(0, p - q))``. At temperature 0 this
+  reduces to "accept iff the draft equals the main model's argmax", so the text is
+  token-for-token that of plain greedy decoding; with sampling, each token still has the
+  main model's distribution (:func:`accept_or_resample`, tested statistically).
+
+The model is the book's one small GPT (:mod:`explainer.gpt`; ``h^0`` is its hidden state
+before ``ln_f``, ``OutHead`` is :meth:`explainer.gpt.GPT.output_head`, ``Emb`` is
+``transformer.wte``, and ``TRM_k`` is a :class:`explainer.gpt.Block`). V3's reference
+inference code (``deepseek-ai/DeepSeek-V3``, ``inference/model.py``) ships no MTP module;
+the shapes above are the report's. The corpus is the book's own prose, frozen in
+``data/mtp_corpus.txt`` (:func:`build_corpus`); weights trained by ``scripts/train_mtp.py``
+are shipped in ``data/weights/mtp_*.pt``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import unicodedata
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from explainer.data import DATA_DIR
+from explainer.gpt import GPT, Block, CharTokenizer, GPTConfig, KVCache
+
+__all__ = [
+    "CORPUS_FILE",
+    "PRETRAINED",
+    "MTPConfig",
+    "MTPLM",
+    "MTPModule",
+    "accept_or_resample",
+    "block_param_count",
+    "build_corpus",
+    "char_class",
+    "held_out_text",
+    "load",
+    "load_corpus",
+    "load_pretrained",
+    "module_param_count",
+    "save",
+    "split_corpus",
+]
+
+_FORMAT = "explainer.mtp/1"
+CORPUS_FILE = "mtp_corpus.txt"  # under data/: the frozen training text (see build_corpus)
+PRETRAINED = {"plain": "mtp_plain.pt", "mtp": "mtp_d1.pt", "mtp2": "mtp_d2.pt"}
+HELD_OUT_EVERY = 10  # every 10th paragraph of the corpus is held out
+
+
+# --------------------------------------------------------------------------- corpus
+
+_REPLACE = {"\u2013": "-", "\u2014": "--", "\u2018": "'", "\u2019": "'", "\u201c": '"',
+            "\u201d": '"', "\u2026": "...", "\u00d7": "x", "\u2248": "~", "\u2212": "-",
+            "\u2192": "->", "\u00b7": "*", "\u2264": "<=", "\u2265": ">="}
+
+
+def _ascii(text: str) -> str:
+    """Text folded to printable ASCII and newlines (a small, fixed vocabulary)."""
+    text = "".join(_REPLACE.get(ch, ch) for ch in text)
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    text = "".join(ch for ch in text if ch == "\n" or 32 <= ord(ch) < 127)
+    return re.sub(r"\n{3,}", "\n\n", text)
+
+
+def build_corpus(root: Path | str) -> str:
+    """The book's own prose as one ASCII text: how ``data/mtp_corpus.txt`` was made.
+
+    The Markdown cells of ``chapters/*.ipynb``, then ``chapters/*.md`` and ``data/README.md``,
+    in file-name order, folded to printable ASCII; paragraphs of fewer than 40 characters and
+    fenced code are dropped.
+
+    Args:
+        root: the repository root.
+    """
+    root = Path(root)
+    parts: list[str] = []
+    for nb in sorted((root / "chapters").glob("*.ipynb")):
+        cells = json.loads(nb.read_text(encoding="utf-8"))["cells"]
+        parts += ["".join(c["source"]) for c in cells if c["cell_type"] == "markdown"]
+    parts += [p.read_text(encoding="utf-8") for p in sorted((root / "chapters").glob("*.md"))]
+    parts.append((root / "data" / "README.md").read_text(encoding="utf-8"))
+    text = re.sub(r"```.*?```", "", "\n\n".join(parts), flags=re.S)
+    paras = [p.strip() for p in re.split(r"\n\s*\n", _ascii(text))]
+    return "\n\n".join(p for p in paras if len(p) >= 40) + "\n"
+
+
+def load_corpus() -> str:
+    """The shipped corpus (``data/mtp_corpus.txt``)."""
+    return (DATA_DIR / CORPUS_FILE).read_text(encoding="utf-8")
+
+
+def split_corpus(text: str | None = None) -> tuple[str, str]:
+    """``(train, held_out)``: every 10th paragraph is held out, the rest is training text."""
+    paras = (load_corpus() if text is None else text).strip().split("\n\n")
+    train = [p for i, p in enumerate(paras) if i % HELD_OUT_EVERY != HELD_OUT_EVERY - 1]
+    held = [p for i, p in enumerate(paras) if i % HELD_OUT_EVERY == HELD_OUT_EVERY - 1]
+    return "\n\n".join(train) + "\n", "\n\n".join(held) + "\n"
+
+
+def held_out_text() -> str:
+    """The held-out split of the corpus (never trained on)."""
+    return split_corpus()[1]
+
+
+# --------------------------------------------------------------------------- modules
+
+
+@dataclass
+class MTPConfig:
+    """The MTP objective: ``depth`` D extra modules, loss weight ``lam`` (lambda, eq. 25)."""
+
+    depth: int = 1
+    lam: float = 0.3  # V3 §4.2: 0.3 for the first 10T tokens, then 0.1
+
+    def __post_init__(self) -> None:
+        if isinstance(self.depth, bool) or not isinstance(self.depth, int) or self.depth < 1:
+            raise ValueError(f"depth must be an int >= 1, got {self.depth!r}")
+        if not isinstance(self.lam, (int, float)) or not self.lam >= 0:
+            raise ValueError(f"lam must be a number >= 0, got {self.lam!r}")
+
+
+def block_param_count(d: int, bias: bool = True) -> int:
+    """Parameters of one :class:`explainer.gpt.Block` of width ``d`` (dense MLP).
+
+    Two LayerNorms (``2 * 2d``), attention ``c_attn`` (``3d^2``) and ``c_proj`` (``d^2``), MLP
+    ``c_fc`` (``4d^2``) and ``c_proj`` (``4d^2``); biases ``3d + d + 4d + d`` if ``bias``.
+    """
+    return 12 * d * d + 4 * d + (9 * d if bias else 0)
+
+
+def module_param_count(d: int, bias: bool = True) -> int:
+    """Parameters of one MTP module: two RMSNorms (``2d``), ``M_k`` (``2d^2``) and ``TRM_k``.
+
+    The embedding and output head are shared with the main model and not counted.
+    """
+    return 2 * d + 2 * d * d + block_param_count(d, bias)
+
+
+class MTPModule(nn.Module):
+    """Depth ``k`` of V3's MTP (eq. 21-22): norms, concatenation, ``M_k``, ``TRM_k``.
+
+    Args:
+        config: the main model's config (width, heads, bias).
+        k: the depth, 1-based (the block's ``layer_id`` is ``n_layer + k - 1``).
+    """
+
+    def __init__(self, config: GPTConfig, k: int):
+        super().__init__()
+        d = config.n_embd
+        self.k = k
+        self.hnorm = nn.RMSNorm(d)  # RMSNorm(h_i^{k-1})
+        self.enorm = nn.RMSNorm(d)  # RMSNorm(Emb(t_{i+k}))
+        self.proj = nn.Linear(2 * d, d, bias=False)  # M_k, d x 2d
+        self.block = Block(config, config.n_layer + k - 1)  # TRM_k
+
+    def forward(
+        self, h_prev: torch.Tensor, emb: torch.Tensor,
+        past: tuple[torch.Tensor, torch.Tensor] | None = None,
+    ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+        """``h^k`` ``(B, T, d)`` from ``h^{k-1}`` ``(B, T, d)`` and ``Emb(t_{i+k})`` ``(B, T, d)``.
+
+        Returns ``(h^k, (keys, values))`` of ``TRM_k`` (past positions + these ``T``).
+        """
+        x = self.proj(torch.cat([self.hnorm(h_prev), self.enorm(emb)], dim=-1))  # (B, T, d)
+        return self.block(x, past)
+
+
+def accept_or_resample(
+    p: torch.Tensor, q: torch.Tensor, draft: int, generator: torch.Generator | None = None,
+) -> tuple[bool, int]:
+    """The speculative-sampling rule (Leviathan et al. 2023, Algorithm 1; Chen et al. 2023).
+
+    Args:
+        p: the main (target) model's distribution ``(V,)``.
+        q: the draft distribution ``(V,)`` that ``draft`` was sampled from.
+        draft: the drafted token.
+        generator: CPU generator for the coin and the resample.
+
+    Returns:
+        ``(True, draft)`` with probability ``min(1, p[draft] / q[draft])``; otherwise
+        ``(False, x)`` with ``x ~ norm(max(0, p - q))``. Either way the token returned is
+        distributed as ``p``.
+    """
+    p, q = p.double().cpu(), q.double().cpu()
+    px, qx = float(p[draft]), float(q[draft])
+    u = float(torch.rand((), generator=generator, dtype=torch.float64))
+    if qx > 0 and u * qx < px:  # u < p/q without dividing
+        return True, draft
+    residual = (p - q).clamp_min(0)
+    if float(residual.sum()) <= 0:  # p == q up to rounding: any sample of p is right
+        residual = p
+    return False, int(torch.multinomial(residual, 1, generator=generator))
+
+
+# --------------------------------------------------------------------------- model
+
+
+class MTPLM(nn.Module):
+    """A character LM (the book's :class:`explainer.gpt.GPT`) with ``D`` MTP modules.
+
+    Args:
+        config: the main model's config (``vocab`` set: a character model).
+        mtp: the MTP objective, or ``None`` for a plain next-token model.
+    """
+
+    def __init__(self, config: GPTConfig, mtp: MTPConfig | None = None):
+        super().__init__()
+        if not config.vocab:
+            raise ValueError("config.vocab must be set (a character-level model)")
+        self.gpt = GPT(config)
+        self.mtp_config = mtp
+        self.mtp = nn.ModuleList(MTPModule(config, k) for k in range(1, (mtp.depth if mtp else 0)
+                                                                         + 1))
+        if config.init_std is not None:
+            self.mtp.apply(self.gpt._init_weights)
+        self.tokenizer = CharTokenizer(config.vocab)
+
+    @property
+    def depth(self) -> int:
+        """Trained MTP depth ``D`` (0 for a plain model)."""
+        return len(self.mtp)
+
+    # ------------------------------------------------------------ training
+
+    def losses(self, seq: torch.Tensor, lam: float | None = None) -> dict[str, torch.Tensor]:
+        """Main and MTP losses (V3 eq. 24-25) on token windows ``seq``.
+
+        Args:
+            seq: ``(B, T + 1 + D)`` token ids: the inputs are ``seq[:, :T]``; the main model
+                predicts ``seq[:, 1:T+1]`` and depth ``k`` predicts ``seq[:, k+1:k+1+T]``.
+            lam: the MTP weight lambda (default: the config's).
+
+        Returns:
+            ``main``, ``mtp`` (``lam / D * sum_k L^k``, 0 for a plain model), ``total``
+            (``main + mtp``) and ``depth_k`` (``L^k``, unweighted) for each depth.
+        """
+        D = self.depth
+        lam = (self.mtp_config.lam if self.mtp_config else 0.0) if lam is None else lam
+        T = seq.shape[1] - 1 - D
+        if T < 1:
+            raise ValueError(f"seq must have more than {1 + D} columns, got {seq.shape[1]}")
+        logits, h = self.gpt(seq[:, :T], return_hidden=True)  # (B, T, V), (B, T, d)
+        out = {"main": F.cross_entropy(logits.flatten(0, 1), seq[:, 1:T + 1].flatten())}
+        mtp = torch.zeros((), device=seq.device)
+        for k, module in enumerate(self.mtp, start=1):
+            emb = self.gpt.transformer.wte(seq[:, k:k + T])  # Emb(t_{i+k}), (B, T, d)
+            h, _ = module(h, emb)  # h^k, (B, T, d)
+            lk = F.cross_entropy(self.gpt.output_head(h).flatten(0, 1),
+                                 seq[:, k + 1:k + 1 + T].flatten())
+            out[f"depth_{k}"] = lk
+            mtp = mtp + lk
+        out["mtp"] = mtp * (lam / D) if D else mtp
+        out["total"] = out["main"] + out["mtp"]
+        return out
+
+    # ------------------------------------------------------------ decoding
+
+    def _encode_prompt(self, prompt: str) -> list[int]:
+        if not isinstance(prompt, str) or not prompt:
+            raise ValueError(f"prompt must be a non-empty string, got {prompt!r}")
+        bad = sorted(set(prompt) - self.tokenizer.stoi.keys())
+        if bad:
+            raise ValueError(f"prompt has characters outside the vocabulary: {bad}")
+        return self.tokenizer.encode(prompt)
+
+    def _choose(self, logits: torch.Tensor, temperature: float,
+                gen: torch.Generator | None) -> tuple[int, torch.Tensor | None]:
+        """The token from ``logits (V,)`` and, when sampling, the distribution it came from."""
+        if temperature == 0:
+            return int(logits.argmax()), None
+        probs = F.softmax(logits.double().cpu() / temperature, dim=-1)
+        return int(torch.multinomial(probs, 1, generator=gen)), probs
+
+    @torch.no_grad()
+    def generate(
+        self, prompt: str, n_tokens: int, *, temperature: float = 0.0, speculative: bool = False,
+        seed: int | None = None, draft_depth: int | None = None,
+    ) -> tuple[str, dict[str, Any]]:
+        """Write ``n_tokens`` characters after ``prompt``, plainly or speculatively.
+
+        Args:
+            prompt: text in the model's vocabulary (at least one character).
+            n_tokens: characters to write (>= 1); prompt + n_tokens + draft depth must fit
+                the context (``block_size``).
+            temperature: 0 for greedy; > 0 samples from softmax(logits / temperature).
+            speculative: draft with the MTP modules and verify with the main model (needs a
+                model trained with MTP).
+            seed: seeds the sampling generator (same seed, same text).
+            draft_depth: drafted tokens per step, ``1..D`` (default 1, V3's setting).
+
+        Returns:
+            ``(text, stats)``. ``stats``: ``accepted`` and ``drafted`` (draft tokens),
+            ``acceptance_rate`` (accepted / drafted; 0 when nothing was drafted),
+            ``forward_passes`` (main-model calls, the prompt's included), ``tokens_per_pass``
+            (``n_tokens / forward_passes``), ``draft_passes`` (MTP-module calls),
+            ``accepted_by_depth``/``drafted_by_depth`` (lists, one per draft depth),
+            ``marks`` (per written character: ``True`` if it is an accepted draft),
+            ``drafts`` (one ``(index, char, depth, accepted)`` per checked draft, ``index``
+            into the written text), ``seconds`` (wall time) and ``tokens_per_second``.
+        """
+        ids = self._encode_prompt(prompt)
+        if isinstance(n_tokens, bool) or not isinstance(n_tokens, int) or n_tokens < 1:
+            raise ValueError(f"n_tokens must be an int >= 1, got {n_tokens!r}")
+        if (isinstance(temperature, bool) or not isinstance(temperature, (int, float))
+                or not temperature >= 0):
+            raise ValueError(f"temperature must be a number >= 0, got {temperature!r}")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+            raise ValueError(f"seed must be an int or None, got {seed!r}")
+        depth = 0
+        if speculative:
+            if self.depth == 0:
+                raise ValueError("speculative=True needs a model trained with MTP "
+                                 "(this one has depth 0: load 'mtp')")
+            depth = 1 if draft_depth is None else draft_depth
+            if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
+                raise ValueError(f"draft_depth must be an int >= 1, got {draft_depth!r}")
+            if depth > self.depth:
+                raise ValueError(f"draft_depth must be in 1..{self.depth} (the trained depth), "
+                                 f"got {draft_depth!r}")
+        block = self.gpt.config.block_size
+        if len(ids) + n_tokens + depth > block:
+            raise ValueError(f"n_tokens must be at most {block - len(ids) - depth} for this "
+                             f"prompt (prompt + n_tokens + draft depth <= block_size={block}), "
+                             f"got {n_tokens}")
+        self.eval()
+        gen = None if seed is None else torch.Generator().manual_seed(seed)
+        t0 = time.perf_counter()
+        if speculative:
+            out, stats = self._speculative(ids, n_tokens, temperature, gen, depth)
+        else:
+            out, stats = self._plain(ids, n_tokens, temperature, gen)
+        seconds = time.perf_counter() - t0
+        stats["acceptance_rate"] = stats["accepted"] / stats["drafted"] if stats["drafted"] else 0.0
+        stats["tokens_per_pass"] = n_tokens / stats["forward_passes"]
+        stats["seconds"] = seconds
+        stats["tokens_per_second"] = n_tokens / seconds if seconds > 0 else float("inf")
+        return self.tokenizer.decode(out), stats
+
+    def _plain(self, ids: list[int], n: int, temperature: float,
+               gen: torch.Generator | None) -> tuple[list[int], dict[str, Any]]:
+        """One main-model pass per token, with the key/value cache."""
+        cache = KVCache()
+        logits = self.gpt(torch.tensor([ids]), kv_cache=cache)[0, -1]
+        passes, out = 1, []
+        while True:
+            tok, _ = self._choose(logits, temperature, gen)
+            out.append(tok)
+            if len(out) == n:
+                break
+            logits = self.gpt(torch.tensor([[tok]]), kv_cache=cache)[0, -1]
+            passes += 1
+        return out, {"accepted": 0, "drafted": 0, "forward_passes": passes, "draft_passes": 0,
+                     "accepted_by_depth": [], "drafted_by_depth": [], "marks": [False] * n,
+                     "drafts": []}
+
+    def _speculative(self, ids: list[int], n: int, temperature: float,
+                     gen: torch.Generator | None, depth: int) -> tuple[list[int], dict[str, Any]]:
+        """Draft ``depth`` tokens with the MTP modules, verify them in the next main pass.
+
+        Bookkeeping: ``toks`` holds every final token (prompt + written); the main model has
+        processed positions ``0..N-1`` (``N = len(toks) - 1``; ``toks[N]`` is chosen but not
+        fed yet). Module ``k`` at position ``j`` needs ``h_j^{k-1}`` and ``t_{j+k}``: final
+        for ``j <= N - k``. Each module's cache keeps only final positions; the others are
+        recomputed each step with the current drafts, then cropped away.
+        """
+        wte = self.gpt.transformer.wte
+        main_cache = KVCache()
+        logits, h = self.gpt(torch.tensor([ids]), kv_cache=main_cache, return_hidden=True)
+        hs = [h]  # hs[k-1]: final outputs h^{k-1} (1, n_final, d); hs[0] is the main model's
+        hs += [h[:, :0] for _ in range(depth)]
+        caches = [KVCache() for _ in range(depth)]
+        first, _ = self._choose(logits[0, -1], temperature, gen)
+        toks, out, marks = list(ids), [first], [False]
+        toks.append(first)
+        stats: dict[str, Any] = {"accepted": 0, "drafted": 0, "forward_passes": 1,
+                                 "draft_passes": 0, "accepted_by_depth": [0] * depth,
+                                 "drafted_by_depth": [0] * depth, "drafts": []}
+        while len(out) < n:
+            N = len(toks) - 1
+            drafts: list[int] = []
+            qs: list[torch.Tensor | None] = []
+            prev_new, prev_start = hs[0], 0  # last module's outputs and their first position
+            for k in range(1, depth + 1):
+                start = caches[k - 1].length  # final positions module k holds
+                # h^{k-1} at positions start..N-1: the final ones, then this step's new outputs
+                n_prev = hs[k - 1].shape[1]
+                h_in = torch.cat([hs[k - 1][:, start:], prev_new[:, n_prev - prev_start:N]],
+                                 dim=1) if k > 1 else hs[0][:, start:N]
+                tok_idx = list(range(start + k, N + k))  # t_{j+k} for j = start..N-1
+                t_in = [toks[i] if i <= N else drafts[i - N - 1] for i in tok_idx]
+                blk = caches[k - 1].layers[0] if caches[k - 1].layers else None
+                hk, kv = self.mtp[k - 1](h_in, wte(torch.tensor([t_in])), blk)
+                stats["draft_passes"] += 1
+                caches[k - 1].layers = [kv]
+                n_final = max(N + 1 - k, 0)  # positions j <= N - k
+                caches[k - 1].crop(n_final)
+                hs[k] = torch.cat([hs[k], hk[:, : n_final - hs[k].shape[1]]], dim=1) \
+                    if n_final > hs[k].shape[1] else hs[k]
+                prev_new, prev_start = hk, start  # outputs at positions start..N-1
+                d_tok, q = self._choose(self.gpt.output_head(hk[0, -1]), temperature, gen)
+                drafts.append(d_tok)
+                qs.append(q)
+            # one main pass: t_N and the drafts; logits[m] checks drafts[m], the last is a bonus
+            fed = torch.tensor([[toks[N], *drafts]])
+            logits, h = self.gpt(fed, kv_cache=main_cache, return_hidden=True)
+            stats["forward_passes"] += 1
+            a, new = 0, None
+            for m, d_tok in enumerate(drafts):
+                stats["drafted_by_depth"][m] += 1
+                if temperature == 0:
+                    ok, tok = (d_tok == int(logits[0, m].argmax())), int(logits[0, m].argmax())
+                else:
+                    p = F.softmax(logits[0, m].double().cpu() / temperature, dim=-1)
+                    ok, tok = accept_or_resample(p, qs[m], d_tok, gen)
+                stats["drafts"].append((len(out) + m, self.tokenizer.vocab[d_tok], m + 1, ok))
+                if not ok:
+                    new = tok
+                    break
+                a += 1
+                stats["accepted_by_depth"][m] += 1
+            if new is None:  # every draft accepted: the bonus token from the last position
+                new, _ = self._choose(logits[0, depth], temperature, gen)
+            stats["drafted"] += depth
+            stats["accepted"] += a
+            main_cache.crop(N + a + 1)
+            hs[0] = torch.cat([hs[0], h[:, : a + 1]], dim=1)
+            for tok in drafts[:a]:
+                toks.append(tok)
+                out.append(tok)
+                marks.append(True)
+            toks.append(new)
+            out.append(new)
+            marks.append(False)
+        stats["drafts"] = [d for d in stats["drafts"] if d[0] < n]
+        stats["marks"] = marks[:n]
+        return out[:n], stats
+
+    # ------------------------------------------------------------ info
+
+    def param_counts(self) -> dict[str, int]:
+        """``main`` (the GPT), ``mtp`` (all MTP modules), ``total``."""
+        main = sum(p.numel() for p in self.gpt.parameters())
+        mtp = sum(p.numel() for p in self.mtp.parameters())
+        return {"main": main, "mtp": mtp, "total": main + mtp}
+
+
+# --------------------------------------------------------------------------- files
+
+
+def save(model: MTPLM, path: str | Path, *, meta: dict | None = None, half: bool = True) -> None:
+    """Write config, MTP config, weights (float16 by default) and ``meta`` to one file."""
+    state = {k: v.detach().to("cpu", torch.float16) if half and v.is_floating_point()
+             else v.detach().cpu() for k, v in model.state_dict().items()}
+    torch.save({"format": _FORMAT, "config": model.gpt.config.to_dict(),
+                "mtp": asdict(model.mtp_config) if model.mtp_config else None,
+                "meta": dict(meta or {}), "state_dict": state}, path)
+
+
+def load(path: str | Path) -> tuple[MTPLM, dict]:
+    """Read a file written by :func:`save`: ``(model in eval mode, float32), meta``."""
+    blob = torch.load(path, map_location="cpu", weights_only=True)
+    if not isinstance(blob, dict) or blob.get("format") != _FORMAT:
+        raise ValueError(f"{path} is not an {_FORMAT} checkpoint")
+    mtp = MTPConfig(**blob["mtp"]) if blob["mtp"] else None
+    model = MTPLM(GPTConfig(**blob["config"]), mtp)
+    model.load_state_dict({k: v.float() if v.is_floating_point() else v
+                           for k, v in blob["state_dict"].items()})
+    return model.eval(), dict(blob["meta"])
+
+
+_CACHE: dict[str, MTPLM] = {}
+
+
+def load_pretrained(name: str) -> MTPLM:
+    """A shipped model: ``"plain"`` (no MTP), ``"mtp"`` (depth 1) or ``"mtp2"`` (depth 2).
+
+    All three share the main model's size and training recipe (``scripts/train_mtp.py``).
+    """
+    if name not in PRETRAINED:
+        raise ValueError(f"name must be one of {sorted(PRETRAINED)}, got {name!r}")
+    if name not in _CACHE:
+        _CACHE[name] = load(DATA_DIR / "weights" / PRETRAINED[name])[0]
+    return _CACHE[name]
+
+
+def char_class(ch: str) -> str:
+    """A coarse class of a character, for "where does the draft fail?"."""
+    if ch.isalpha():
+        return "letter"
+    if ch == " ":
+        return "space"
+    if ch == "\n":
+        return "newline"
+    if ch.isdigit():
+        return "digit"
+    return "punctuation"
