@@ -258,3 +258,10 @@ def test_every_chart_is_described_and_carries_its_data(visit, path):
         summary.focus()
         page.keyboard.press("Enter")
         assert page.locator("details.explainer-chart-data").first.evaluate("d => d.open")
+
+
+def test_the_index_lists_the_glossary_terms(visit):
+    """The glossary's terms reach genindex (issue 17: the index was empty)."""
+    page = visit("genindex.html").page
+    links = page.locator('a[href*="glossary.html#term-"]')
+    assert links.count() >= 30, f"only {links.count()} glossary terms in the index"

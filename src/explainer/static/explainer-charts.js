@@ -56,6 +56,36 @@
     return out;
   }
 
+  // A title wider than the chart makes Vega squeeze the plot to fit it: on a narrow screen,
+  // break long titles and subtitles into lines that fit the container instead.
+  function wrap(text, maxChars) {
+    const words = String(text).split(/\s+/), lines = [];
+    let line = "";
+    for (const w of words) {
+      if (line && (line + " " + w).length > maxChars) { lines.push(line); line = w; }
+      else { line = line ? line + " " + w : w; }
+    }
+    if (line) lines.push(line);
+    return lines.length > 1 ? lines : lines[0] || "";
+  }
+
+  function fitTitles(node, width) {
+    if (!node || typeof node !== "object") return;
+    const maxChars = Math.max(16, Math.floor(width / 8.5));
+    if (node.title) {
+      if (typeof node.title === "string" || Array.isArray(node.title)) node.title = { text: node.title };
+      const t = node.title;
+      if (typeof t === "object") {
+        if (typeof t.text === "string" && t.text.length > maxChars) t.text = wrap(t.text, maxChars);
+        if (typeof t.subtitle === "string" && t.subtitle.length > maxChars * 1.2) {
+          t.subtitle = wrap(t.subtitle, Math.floor(maxChars * 1.2));
+        }
+      }
+    }
+    ["layer", "hconcat", "vconcat", "concat"].forEach(k => (node[k] || []).forEach(n => fitTitles(n, width)));
+    if (node.spec) fitTitles(node.spec, width);
+  }
+
   function background() {
     const bg = getComputedStyle(document.body).backgroundColor;
     return bg && bg !== "rgba(0, 0, 0, 0)" ? bg : (pageMode() === "dark" ? "#14181e" : "#ffffff");
@@ -76,6 +106,7 @@
       previous.view.finalize();
       target.innerHTML = "";
     }
+    fitTitles(spec, target.clientWidth || div.clientWidth || window.innerWidth);
     spec.config = merge(spec.config || {}, mode === "dark" ? DARK : {});
     spec.config.background = background();
     drawn.set(div, { view: null, mode: mode });
