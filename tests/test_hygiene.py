@@ -31,6 +31,15 @@ def test_notebooks_are_committed_without_outputs(nb):
     assert not dirty, f"{nb.name}: cells {dirty} carry outputs; strip them before committing"
 
 
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_notebook_cell_has_a_unique_id(nb):
+    """nbformat 4.5 cell ids (a missing id is a warning today and an error in future nbformat)."""
+    cells = json.loads(nb.read_text())["cells"]
+    ids = [c.get("id") for c in cells]
+    assert None not in ids, f"{nb.name}: cells {[i for i, x in enumerate(ids) if x is None]} have no id"
+    assert len(set(ids)) == len(ids), f"{nb.name}: duplicate cell ids"
+
+
 def test_every_chapter_is_in_the_toc_and_every_toc_entry_exists():
     toc = set(_toc_files())
     pages = {str(p.relative_to(ROOT).with_suffix("")) for p in (ROOT / "chapters").glob("*") if p.suffix in {".ipynb", ".md"}}
