@@ -252,3 +252,42 @@ def test_train_runs_and_lowers_the_loss_deterministically():
     assert a.losses[-1] < a.losses[0]
     assert a.reasoner.model is a.model
     assert torch.equal(a.model.transformer.wte.weight, b.model.transformer.wte.weight)
+
+
+# ------------------------------------------------------------------- mixed-format models
+
+
+def test_mixed_batches_mix_formats_and_do_not_learn_the_padding():
+    g = torch.Generator().manual_seed(0)
+    x, y = rs._batch("mixed", 2, 200, g, cot_share=0.3)
+    cot_rows = (x == VOCAB.index(">")).any(1)
+    assert 0.15 < cot_rows.float().mean() < 0.45  # about cot_share of the rows
+    direct = y[~cot_rows]
+    n_learned = (direct != -1).sum(1)
+    assert (n_learned == 4).all()  # "000579."-style answer for 2 digits: 3 digits + end mark
+    assert ((y[cot_rows] != -1).sum(1) == ReasonerConfig(fmt="cot", max_digits=2)
+            .completion_len).all()
+
+
+def test_mixed_parsing_reads_either_format_and_train_checks_cot_share():
+    assert parse_answer(format_example("123+456", "cot"), "mixed") == 579
+    assert parse_answer(format_example("123+456", "direct"), "mixed") == 579
+    assert rs.uses_scratchpad(format_example("1+2", "cot"))
+    assert not rs.uses_scratchpad(format_example("1+2", "direct"))
+    with pytest.raises(ValueError, match="cot_share"):
+        train("mixed", steps=1)
+    with pytest.raises(ValueError, match="cot_share"):
+        train("cot", steps=1, cot_share=0.2)
+    with pytest.raises(ValueError, match="cot_share"):
+        train("mixed", steps=1, cot_share=1.5)
+
+
+def test_init_starts_from_a_copy_of_the_given_weights():
+    cfg = ReasonerConfig(fmt="mixed", max_digits=2, n_layer=1, n_head=2, n_embd=16)
+    start = train("mixed", steps=1, seed=0, config=cfg, batch_size=4, cot_share=0.5).reasoner
+    before = start.model.transformer.wte.weight.clone()
+    res = train("mixed", steps=2, seed=1, config=cfg, batch_size=4, cot_share=0.5, lr=1e-9,
+                init=start)
+    assert torch.equal(start.model.transformer.wte.weight, before)  # not modified
+    assert torch.allclose(res.model.transformer.wte.weight, before, atol=1e-6)  # tiny lr
+    assert res.reasoner.meta["init"] == start.meta

@@ -68,6 +68,8 @@ __all__ = [
     "ADV_EPS",
     "LOG_COLUMNS",
     "REWARDS",
+    "SAMPLE_EVERY",
+    "SAMPLE_PROBLEMS",
     "GRPOResult",
     "accuracy_reward",
     "format_reward",
@@ -75,6 +77,9 @@ __all__ = [
     "grpo_loss",
     "k3_kl",
     "length_reward",
+    "load_eval",
+    "load_log",
+    "load_samples",
     "rollout_stats",
     "train_grpo",
 ]
@@ -83,13 +88,16 @@ ADV_EPS = 1e-4  # added to the group's std in group_advantages
 _END = encode(".")[0]
 
 # the shipped run's recipe: train_grpo's defaults (data/README.md, scripts/make_grpo.py)
-STEPS = 120
+STEPS = 150
 GROUP_SIZE = 16
 PROBLEMS_PER_STEP = 16
 LR = 3e-4
 BETA = 0.04
 CLIP_EPS = 0.2
 TEMPERATURE = 1.0
+
+SAMPLE_EVERY = 10  # the shipped run records sample answers every this many steps
+SAMPLE_PROBLEMS = ("48765+25937", "31416+27183", "99999+1", "50505+49595")  # shown in the chapter
 
 LOG_COLUMNS = ("step", "seconds", "reward", "accuracy", "scratchpad_share", "response_length",
                "kl", "loss")
@@ -414,7 +422,7 @@ def train_grpo(
         group_size: ``G``, answers sampled per problem (>= 2 for any signal).
         problems_per_step: problems per step (``B``).
         lr: Adam learning rate.
-        beta: KL weight (>= 0; 0 drops the KL term and the reference model).
+        beta: KL weight (>= 0; 0 drops the KL term from the loss; the log still reports KL).
         clip_eps: clipping range, in (0, 1).
         temperature: sampling temperature (> 0).
         seed: seeds the problems, the sampling and the weights' updates.
@@ -472,11 +480,9 @@ def train_grpo(
     new = Reasoner(copy.deepcopy(policy.model), policy.config, device=policy.device)
     new.meta = dict(policy.meta)
     model = new.model
-    ref = None
-    if beta > 0:
-        ref = copy.deepcopy(policy.model).eval()
-        for p in ref.parameters():
-            p.requires_grad_(False)
+    ref = copy.deepcopy(policy.model).eval()  # the reference: KL penalty (beta > 0) and the log
+    for p in ref.parameters():
+        p.requires_grad_(False)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     lo, hi = (0 if digits == 1 else 10 ** (digits - 1)), 10**digits
     rows: list[dict[str, float]] = []
@@ -489,7 +495,7 @@ def train_grpo(
         with torch.no_grad():
             idx, mask, texts, P = _rollout(new, problems, group_size, temperature, gen)
             old_logp = _completion_logp(model, idx, P)  # (N, n)
-            ref_logp = old_logp if ref is None else _completion_logp(ref, idx, P)
+            ref_logp = _completion_logp(ref, idx, P)
         rewards = torch.tensor([reward_fn(problems[i // group_size], t)
                                 for i, t in enumerate(texts)]).view(problems_per_step, group_size)
         adv = group_advantages(rewards).flatten()  # (N,)
@@ -507,7 +513,7 @@ def train_grpo(
         model.eval()
         step += 1
         m = mask.float()
-        kl = float((k3_kl(old_logp, ref_logp) * m).sum() / m.sum()) if ref is not None else 0.0
+        kl = float((k3_kl(old_logp, ref_logp) * m).sum() / m.sum())  # logged even when beta = 0
         correct = [accuracy_reward(problems[i // group_size], t) for i, t in enumerate(texts)]
         row = {
             "step": step,
@@ -530,3 +536,37 @@ def train_grpo(
         "iterations": iterations, "train_seconds": round(seconds_spent, 1)}}
     log = pd.DataFrame(rows, columns=list(LOG_COLUMNS)).astype({"step": "int64"})
     return GRPOResult(model, step, seconds_spent, log, new)
+
+
+# ------------------------------------------------------------------------- shipped
+
+
+def load_log() -> pd.DataFrame:
+    """The shipped runs' per-step logs (``data/grpo_log.csv``): ``run`` plus :data:`LOG_COLUMNS`.
+
+    Runs: ``main`` (the shipped model's run) and the ablations (see ``data/README.md``).
+    """
+    from explainer.data import read_csv
+
+    return read_csv("grpo_log.csv")
+
+
+def load_samples() -> pd.DataFrame:
+    """Sample answers of the main run every :data:`SAMPLE_EVERY` steps (``grpo_samples.csv``).
+
+    Columns ``step`` (0 = the base model), ``problem``, ``text``, ``correct`` (0/1).
+    """
+    from explainer.data import read_csv
+
+    return read_csv("grpo_samples.csv")
+
+
+def load_eval() -> pd.DataFrame:
+    """Held-out evaluation of the base and GRPO models at temperature 1 (``data/grpo_eval.csv``).
+
+    Indexed by ``(model, metric, k)``; column ``value`` (a fraction, or characters for
+    ``response_length``), plus ``n_problems`` and ``samples``.
+    """
+    from explainer.data import read_csv
+
+    return read_csv("grpo_eval.csv").set_index(["model", "metric", "k"]).sort_index()
