@@ -9,7 +9,7 @@ the objective: ``plain`` (next token only), ``mtp`` (V3's MTP at depth 1, lambda
   data/mtp_runs.csv            one row per run: final held-out main and MTP losses, params, time
   data/weights/mtp_{plain,d1,d2}.pt   the three models (float16)
 
-About 10 minutes on one busy CPU core:
+About 10 minutes on one busy CPU core per run:
 
     .venv/bin/python scripts/train_mtp.py [--corpus]
 
@@ -60,7 +60,7 @@ def evaluate(model: MTPLM, data: torch.Tensor, T: int) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=800)
+    parser.add_argument("--steps", type=int, default=500)
     parser.add_argument("--batch", type=int, default=12)
     parser.add_argument("--context", type=int, default=93, help="training window T")
     parser.add_argument("--lr", type=float, default=3e-3)

@@ -85,9 +85,9 @@ def test_mtp_loss_zero_when_lambda_zero():
     m = tiny(depth=2)
     seq = torch.randint(0, len(VOCAB), (2, 10), generator=torch.Generator().manual_seed(1))
     out = m.losses(seq, lam=0.0)
-    assert float(out["mtp"]) == 0.0
-    assert float(out["total"]) == float(out["main"])
-    assert float(m.losses(seq, lam=0.3)["mtp"]) > 0
+    assert out["mtp"].item() == 0.0
+    assert out["total"].item() == out["main"].item()
+    assert m.losses(seq, lam=0.3)["mtp"].item() > 0
     # with lambda = 0 the MTP modules get no gradient at all
     m.train()
     m.losses(seq, lam=0.0)["total"].backward()

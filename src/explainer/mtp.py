@@ -63,10 +63,13 @@ __all__ = [
     "block_param_count",
     "build_corpus",
     "char_class",
+    "PASSAGE_PROMPT",
     "held_out_text",
     "load",
     "load_corpus",
     "load_pretrained",
+    "load_results",
+    "passage",
     "module_param_count",
     "save",
     "split_corpus",
@@ -76,6 +79,7 @@ _FORMAT = "explainer.mtp/1"
 CORPUS_FILE = "mtp_corpus.txt"  # under data/: the frozen training text (see build_corpus)
 PRETRAINED = {"plain": "mtp_plain.pt", "mtp": "mtp_d1.pt", "mtp2": "mtp_d2.pt"}
 HELD_OUT_EVERY = 10  # every 10th paragraph of the corpus is held out
+PASSAGE_PROMPT = "The main model checks the draft"  # the chapter's generated passage
 
 
 # --------------------------------------------------------------------------- corpus
@@ -525,3 +529,38 @@ def char_class(ch: str) -> str:
     if ch.isdigit():
         return "digit"
     return "punctuation"
+
+
+def passage(prompt: str = PASSAGE_PROMPT, n_tokens: int = 60, name: str = "mtp",
+            ) -> tuple[str, str, list[bool], dict[str, Any]]:
+    """Greedy speculative text after ``prompt`` (its last 32 characters are the context).
+
+    Returns:
+        ``(context, text, marks, stats)``: the prompt characters used, the written text,
+        per character whether it was an accepted draft, and the stats of
+        :meth:`MTPLM.generate`.
+    """
+    if not isinstance(prompt, str) or not prompt:
+        raise ValueError(f"prompt must be a non-empty string, got {prompt!r}")
+    context = prompt[-32:]
+    text, stats = load_pretrained(name).generate(context, n_tokens, speculative=True)
+    return context, text, stats["marks"], stats
+
+
+def load_results() -> dict[str, Any]:
+    """The shipped training and benchmark files, as the chapter uses them.
+
+    Returns:
+        ``runs`` (indexed by run), ``log``, ``benchmark``, ``acceptance`` (by character class),
+        ``passage`` and ``v3`` (indexed by quantity) DataFrames.
+    """
+    from explainer.data import read_csv  # checks that every source_id resolves
+
+    return {
+        "runs": read_csv("mtp_runs.csv").set_index("run"),
+        "log": read_csv("mtp_training_log.csv"),
+        "benchmark": read_csv("mtp_benchmark.csv"),
+        "acceptance": read_csv("mtp_acceptance.csv"),
+        "passage": read_csv("mtp_passage.csv", keep_default_na=False),
+        "v3": read_csv("mtp_v3.csv").set_index("quantity"),
+    }

@@ -1,0 +1,233 @@
+"""Figures of "Predicting two tokens at once" (multi-token prediction, speculative decoding).
+
+Each function takes what :mod:`explainer.mtp` computes or loads from ``data/`` and returns an
+Altair chart with its description (:func:`explainer.figures.finish`), except
+:func:`passage_html`, which marks the accepted drafted characters of a generated passage
+in HTML (colour *and* underline, with a legend). :data:`PROMPT` is the reader's prompt for
+the live generator (:func:`passage_live`).
+"""
+
+from __future__ import annotations
+
+import html
+
+import altair as alt
+import pandas as pd
+
+from explainer.controls import Text
+from explainer.figures._base import finish
+
+__all__ = [
+    "PROMPT",
+    "acceptance_by_class",
+    "by_depth",
+    "held_out_curves",
+    "module_diagram",
+    "passage_html",
+    "passage_live",
+]
+
+PROMPT = Text("prompt", "prompt", default="The main model checks the draft",
+              placeholder="type a prompt and press Enter")
+
+_RUN_LABELS = {"plain": "next token only", "mtp": "with MTP, depth 1", "mtp2": "with MTP, depth 2"}
+
+
+# ------------------------------------------------------------------ the module
+
+
+def module_diagram(n_layer: int = 4) -> alt.LayerChart:
+    """Boxes and arrows: the main model and one MTP module (V3 §2.2, Figure 3), side by side.
+
+    Args:
+        n_layer: transformer blocks of the main model (written in its box).
+    """
+    boxes = pd.DataFrame([
+        # x, y (centre), label, column
+        (1, 0, "tokens t1 ... ti", "main"),
+        (1, 1, "embedding (shared)", "shared"),
+        (1, 2, f"{n_layer} transformer blocks", "main"),
+        (1, 3, "output head (shared)", "shared"),
+        (1, 4, "predicts t(i+1)", "main"),
+        (3, 0, "token t(i+1)", "mtp"),
+        (3, 1, "embedding (shared)", "shared"),
+        (2.2, 1.9, "RMSNorm of h(i)", "mtp"),
+        (3, 1.9, "RMSNorm of Emb", "mtp"),
+        (2.6, 2.6, "concat, project (M_k)", "mtp"),
+        (2.6, 3.3, "transformer block (TRM_k)", "mtp"),
+        (2.6, 4.0, "output head (shared)", "shared"),
+        (2.6, 4.7, "predicts t(i+2)", "mtp"),
+    ], columns=["x", "y", "label", "part"])
+    arrows = pd.DataFrame([
+        (1, 0.2, 1, 0.8), (1, 1.2, 1, 1.8), (1, 2.2, 1, 2.8), (1, 3.2, 1, 3.8),
+        (1.2, 2.3, 2.1, 1.95), (3, 0.2, 3, 0.8), (3, 1.2, 3, 1.7),
+        (2.2, 2.1, 2.5, 2.45), (3, 2.1, 2.7, 2.45), (2.6, 2.8, 2.6, 3.1),
+        (2.6, 3.5, 2.6, 3.8), (2.6, 4.2, 2.6, 4.5),
+    ], columns=["x", "y", "x2", "y2"])
+    x = alt.X("x:Q", axis=None, scale=alt.Scale(domain=[0.2, 3.7]))
+    y = alt.Y("y:Q", axis=None, scale=alt.Scale(domain=[5.1, -0.4]))
+    colour = alt.Color("part:N", title="part", scale=alt.Scale(
+        domain=["main", "mtp", "shared"], range=["#4c78a8", "#f58518", "#54a24b"]),
+        legend=alt.Legend(orient="bottom", labelExpr="datum.label == 'mtp' ? 'MTP module (depth k)'"
+                          " : datum.label == 'main' ? 'main model' : 'shared by both'"))
+    base = alt.Chart(boxes)
+    chart = alt.layer(
+        alt.Chart(arrows).mark_rule(strokeWidth=1.5, color="gray").encode(
+            x=x, y=y, x2="x2:Q", y2="y2:Q"),
+        alt.Chart(arrows).mark_point(shape="triangle-down", size=40, filled=True,
+                                     color="gray").encode(x=alt.X("x2:Q", axis=None,
+                                                                  scale=x.scale),
+                                                          y=alt.Y("y2:Q", axis=None,
+                                                                  scale=y.scale)),
+        base.mark_point(shape="square", size=2600, filled=True, opacity=0.25).encode(
+            x=x, y=y, color=colour),
+        base.mark_text(fontSize=11).encode(x=x, y=y, text="label:N"),
+    ).properties(height=380, title="One MTP module beside the main model")
+    return finish(chart, description=(
+        "Diagram: on the left the main model turns tokens into a hidden state h(i) and, through "
+        "the output head, predicts the next token. On the right the MTP module normalises h(i) "
+        "and the embedding of the next token, concatenates and projects them (M_k), runs one "
+        "transformer block and, through the same output head, predicts the token after next."))
+
+
+# ------------------------------------------------------------------ training
+
+
+def held_out_curves(log: pd.DataFrame, runs: pd.DataFrame) -> alt.Chart:
+    """Held-out next-token loss of the main model during training, one line per run.
+
+    Args:
+        log: ``mtp_training_log.csv`` (rows with a held-out evaluation are plotted).
+        runs: ``mtp_runs.csv`` indexed by run (final held-out loss for the legend).
+    """
+    pts = log.dropna(subset=["held_out_main"])[["run", "step", "held_out_main"]].copy()
+    pts["run"] = pts.run.map(lambda r: f"{_RUN_LABELS[r]} "
+                                       f"(final {runs.loc[r, 'held_out_main_loss']:.3f})")
+    chart = alt.Chart(pts, title="Main model's held-out loss (nats per character)").mark_line(
+        point=True).encode(
+        x=alt.X("step:Q", title="training step"),
+        y=alt.Y("held_out_main:Q", title="held-out loss", scale=alt.Scale(zero=False)),
+        color=alt.Color("run:N", title=None, legend=alt.Legend(orient="bottom", columns=1)),
+        strokeDash=alt.StrokeDash("run:N", legend=None),
+        tooltip=["run", "step", alt.Tooltip("held_out_main:Q", format=".3f")],
+    ).properties(height=260)
+    return finish(chart, description=(
+        "Held-out next-character loss of the main model against training step, for the model "
+        "trained on the next token only and the two trained with the extra MTP loss."))
+
+
+# ------------------------------------------------------------------ decoding
+
+
+def acceptance_by_class(acc: pd.DataFrame) -> alt.Chart:
+    """Acceptance rate of greedy depth-1 drafts by the class of the drafted character.
+
+    Args:
+        acc: ``mtp_acceptance.csv``.
+    """
+    d = acc[(acc.model == "mtp") & (acc.draft_depth == 1) & (acc.temperature == 0)].copy()
+    d["label"] = d.apply(lambda r: f"{r.char_class} ({r.drafted} drafted)", axis=1)
+    chart = alt.Chart(d, title="Where the draft is accepted (greedy, depth 1)").mark_bar().encode(
+        y=alt.Y("label:N", title=None, sort="-x"),
+        x=alt.X("acceptance_rate:Q", title="acceptance rate", axis=alt.Axis(format="%"),
+                scale=alt.Scale(domain=[0, 1])),
+        tooltip=["char_class", "drafted", "accepted",
+                 alt.Tooltip("acceptance_rate:Q", format=".1%")],
+    ).properties(height=alt.Step(28))
+    return finish(chart, description=(
+        "Bars: the share of drafted characters the main model accepted, by the class of the "
+        "drafted character (letter, space, punctuation, digit, newline), with the number drafted."))
+
+
+def by_depth(bench: pd.DataFrame, v3: pd.DataFrame) -> alt.HConcatChart:
+    """Acceptance rate and speed-up against draft depth, beside V3's reported figures.
+
+    Args:
+        bench: ``mtp_benchmark.csv``.
+        v3: ``mtp_v3.csv`` indexed by quantity.
+    """
+    d = bench[bench.temperature == 0].copy()
+    d["setting"] = d.apply(lambda r: f"{_RUN_LABELS[r.model]}, drafting {r.draft_depth}", axis=1)
+    long = pd.concat([
+        d.assign(measure="acceptance rate", value=d.acceptance_rate),
+        d.assign(measure="speed-up (tokens/s)", value=d.speedup),
+        d.assign(measure="tokens per forward pass", value=d.tokens_per_pass),
+    ])[["setting", "draft_depth", "measure", "value"]]
+    refs = pd.DataFrame([
+        ("acceptance rate", v3.loc["acceptance_rate", "low"], "V3: 85-90%"),
+        ("speed-up (tokens/s)", v3.loc["speedup_tps", "low"], "V3: 1.8x"),
+        ("speed-up (tokens/s)", 1.0, "no gain"),
+    ], columns=["measure", "ref", "what"])
+    panels = []
+    for measure in ["acceptance rate", "tokens per forward pass", "speed-up (tokens/s)"]:
+        bars = alt.Chart(long[long.measure == measure]).mark_bar().encode(
+            y=alt.Y("setting:N", title=None, sort=None),
+            x=alt.X("value:Q", title=measure, scale=alt.Scale(zero=True)),
+            color=alt.Color("draft_depth:O", title="drafted tokens per step",
+                            legend=alt.Legend(orient="bottom")),
+            tooltip=["setting", alt.Tooltip("value:Q", format=".3f")],
+        )
+        layer = bars
+        r = refs[refs.measure == measure]
+        if len(r):
+            layer = bars + alt.Chart(r).mark_rule(strokeDash=[4, 3], color="gray").encode(
+                x="ref:Q", tooltip=["what"])
+        panels.append(layer.properties(width=260, height=alt.Step(26), title=measure))
+    chart = alt.vconcat(*panels).resolve_scale(color="shared")
+    return finish(chart, width=None, description=(
+        "Three bar panels, one bar per model and draft depth: the acceptance rate of the drafted "
+        "tokens, main-model forward passes saved (tokens written per pass), and the measured "
+        "speed-up in tokens per second; dashed lines mark V3's 85% acceptance and 1.8x speed-up "
+        "and the break-even speed-up of 1."))
+
+
+_STYLE = ("<style>.mtp-passage{font-family:monospace;white-space:pre-wrap;line-height:1.9;"
+          "padding:.5em;border:1px solid rgba(127,127,127,.4);border-radius:4px}"
+          ".mtp-accepted{background:rgba(230,145,0,.35);text-decoration:underline;"
+          "text-decoration-thickness:2px;text-underline-offset:3px}"
+          ".mtp-prompt{opacity:.7;font-style:italic}</style>")
+
+
+def passage_html(context: str, text: str, marks: list[bool], stats: dict | None = None) -> str:
+    """HTML of a generated passage; accepted drafted characters shaded and underlined.
+
+    Args:
+        context: the prompt (shown in italics).
+        text: the written characters.
+        marks: per character of ``text``: ``True`` if it was an accepted draft.
+        stats: optional :meth:`explainer.mtp.MTPLM.generate` stats for a summary line.
+
+    Returns:
+        An ``IPython.display.HTML`` object (its ``.data`` is the markup).
+    """
+    from IPython.display import HTML
+
+    if len(marks) != len(text):
+        raise ValueError(f"marks must have one entry per character ({len(text)}), "
+                         f"got {len(marks)}")
+    spans = "".join(f'<span class="mtp-accepted">{html.escape(c)}</span>' if m
+                    else html.escape(c) for c, m in zip(text, marks))
+    n = sum(bool(m) for m in marks)
+    summary = (f"{n} of {len(text)} characters were drafted by the MTP module and accepted")
+    if stats:
+        summary += (f"; {stats['forward_passes']} main-model passes wrote {len(text)} characters "
+                    f"({stats['tokens_per_pass']:.2f} per pass)")
+    legend = ('<p><span class="mtp-accepted">underlined and shaded</span>: drafted by the MTP '
+              "module and accepted by the main model; plain: written by the main model itself; "
+              "italic: the prompt.</p>")
+    return HTML(f'{_STYLE}<div class="mtp-passage" role="figure" aria-label="Generated passage: '
+                f'{html.escape(summary)}"><span class="mtp-prompt">{html.escape(context)}</span>'
+                f"{spans}</div>{legend}<p>{html.escape(summary)}.</p>")
+
+
+def passage_live(prompt: str):
+    """JupyterLab: the highlighted passage for the reader's prompt, or the error message."""
+    from IPython.display import Markdown
+
+    from explainer import mtp
+
+    try:
+        context, text, marks, stats = mtp.passage(prompt)
+    except ValueError as err:
+        return Markdown(f"*{err}*")
+    return passage_html(context, text, marks, stats)
