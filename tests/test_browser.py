@@ -243,7 +243,7 @@ def test_every_chart_is_described_and_carries_its_data(visit, path):
         """() => [...document.querySelectorAll('div.explainer-chart')].map(d => ({
              role: d.getAttribute('role'), name: d.getAttribute('aria-label'),
              description: (document.getElementById(d.getAttribute('aria-describedby')) || {}).textContent,
-             svgLabel: (d.querySelector('svg.marks') || {getAttribute: () => null}).getAttribute('aria-label'),
+             svgLabel: (d.querySelector('[role=graphics-document]') || {getAttribute: () => null}).getAttribute('aria-label'),
              rows: d.querySelectorAll('details.explainer-chart-data tbody tr').length,
            }))"""
     )

@@ -227,7 +227,8 @@ def expert_loads_at_step(loads: pd.DataFrame, n_experts: int = 8) -> alt.Chart:
         .transform_filter(f"datum.step == {AT_STEP.name}")
         .properties(width=180, height=180)
     )
-    even = alt.Chart().mark_rule(color="#888", strokeDash=[4, 3]).encode(
+    even = alt.Chart().mark_rule(color="#888", strokeDash=[4, 3],
+                                 description=f"even split: each expert 1/{n_experts}").encode(
         y=alt.datum(1 / n_experts))
     chart = alt.layer(bars, even, data=layer2).facet(
         column=alt.Column("strategy:N", title=None, sort=_RUN_LABELS)).properties(
