@@ -12,6 +12,7 @@ still shows as running (``[*]``), so a stalled cell is a loud failure (issue #10
 
 from __future__ import annotations
 
+import http.client
 import shutil
 import socket
 import subprocess
@@ -47,10 +48,14 @@ def lab(tmp_path_factory):
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     for _ in range(120):
+        if proc.poll() is not None:  # it could not start (e.g. the port was taken meanwhile)
+            pytest.fail(f"JupyterLab exited with code {proc.returncode} before it served {url}")
         try:
             urllib.request.urlopen(f"{url}/api/status?token={TOKEN}", timeout=1)
             break
-        except OSError:
+        except (OSError, http.client.HTTPException):
+            # not up yet; HTTPException: something else (a kernel's ZMQ socket) answered on
+            # the port before JupyterLab bound it, which the exit check above then reports
             time.sleep(0.5)
     else:
         proc.kill()
