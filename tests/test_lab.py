@@ -36,30 +36,40 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    work = tmp_path_factory.mktemp("lab")
-    shutil.copytree(ROOT / "chapters", work / "chapters")
+def _start_lab(work: Path):
+    """Start JupyterLab on a free port; ``(process, url)``, or ``(None, None)`` if it exits."""
     port = _free_port()
     cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", "--ip=127.0.0.1",
-           f"--port={port}", f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={work / 'chapters'}",
+           f"--port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={TOKEN}",
+           f"--ServerApp.root_dir={work / 'chapters'}",
            f"--LabApp.user_settings_dir={work / 'settings'}", f"--LabApp.workspaces_dir={work / 'ws'}",
            "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
-    for _ in range(120):
-        if proc.poll() is not None:  # it could not start (e.g. the port was taken meanwhile)
-            pytest.fail(f"JupyterLab exited with code {proc.returncode} before it served {url}")
+    for _ in range(240):
+        if proc.poll() is not None:  # the port was taken meanwhile: the caller tries another
+            return None, None
         try:
             urllib.request.urlopen(f"{url}/api/status?token={TOKEN}", timeout=1)
-            break
+            return proc, url
         except (OSError, http.client.HTTPException):
             # not up yet; HTTPException: something else (a kernel's ZMQ socket) answered on
-            # the port before JupyterLab bound it, which the exit check above then reports
+            # the port before JupyterLab bound it, and Lab will exit (port_retries=0)
             time.sleep(0.5)
+    proc.kill()
+    pytest.fail(f"JupyterLab did not answer on {url} within 120 s")
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    work = tmp_path_factory.mktemp("lab")
+    shutil.copytree(ROOT / "chapters", work / "chapters")
+    for _attempt in range(3):  # a free port can be taken (by a kernel) before Lab binds it
+        proc, url = _start_lab(work)
+        if proc is not None:
+            break
     else:
-        proc.kill()
-        pytest.fail("JupyterLab did not start")
+        pytest.fail("JupyterLab did not start on any of 3 free ports")
     yield url
     proc.terminate()
     proc.wait(timeout=30)
