@@ -75,5 +75,11 @@ def scores(gaps: pd.DataFrame, min_gap: float | None = None) -> alt.Chart:
 
 
 def scores_at(min_gap: float) -> alt.Chart:
-    """The live twin of :func:`scores`: the chart with only gaps of at least ``min_gap`` points."""
-    return scores(facts.benchmark_gaps(), min_gap=min_gap)
+    """The live twin of :func:`scores`: the chart with only gaps of at least ``min_gap`` points.
+
+    Also prints how many benchmarks remain, the line JupyterLab shows above the chart.
+    """
+    gaps = facts.benchmark_gaps()
+    kept = int((gaps["gap"].abs() >= MIN_GAP.check(min_gap)).sum())
+    print(f"{kept} of {len(gaps)} benchmarks differ by at least {min_gap:.1f} points")
+    return scores(gaps, min_gap=min_gap)
