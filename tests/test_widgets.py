@@ -1,9 +1,12 @@
 """live_or_static: widgets live, static charts in the book build."""
 
+import altair as alt
 import IPython.display
+import pandas as pd
 import pytest
 
 from explainer import widgets
+from explainer.controls import Button, Choice, Slider
 
 
 @pytest.fixture
@@ -11,24 +14,6 @@ def shown(monkeypatch):
     out = []
     monkeypatch.setattr(IPython.display, "display", lambda *objs, **kw: out.extend(objs))
     return out
-
-
-def test_live_kernel_shows_the_widget(monkeypatch, shown):
-    monkeypatch.delenv(widgets.BOOK_BUILD_ENV, raising=False)
-    result = widgets.live_or_static(lambda: "WIDGET", "STATIC")
-    assert result is None and shown == ["WIDGET"]
-
-
-def test_book_build_shows_the_static_chart_and_never_builds_the_widget(monkeypatch, shown):
-    monkeypatch.setenv(widgets.BOOK_BUILD_ENV, "1")
-
-    def boom():
-        raise AssertionError("widget built in the book build")
-
-    result = widgets.live_or_static(boom, "STATIC", what="a slider")
-    assert result is None
-    assert shown[-1] == "STATIC" and len(shown) == 2
-    assert "a slider" in shown[0].data
 
 
 def test_progress_is_silent_in_the_book_build(monkeypatch):
@@ -40,11 +25,6 @@ def test_progress_is_silent_in_the_book_build(monkeypatch):
 
 
 # -- the declared-once form: live_or_static(controls, compute, static) -----------------------
-
-import altair as alt  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from explainer.controls import Button, Choice, Slider  # noqa: E402
 
 K = Slider("k", "top k", 1, 8, 1, default=2)
 MODE = Choice("mode", "mode", ("a", "b"), "a")
@@ -82,7 +62,21 @@ def test_book_build_shows_the_static_chart_bound_to_the_controls(monkeypatch, sh
     chart = _static()
     widgets.live_or_static([K, MODE], lambda **_: pytest.fail("computed in the build"), chart,
                            what="a slider")
-    assert shown[-1] is chart and "live a slider" in shown[0].data
+    assert shown[-1] is chart and "live a slider" in shown[0].data and len(shown) == 2
+
+
+def test_a_live_kernel_shows_the_panel_not_the_static_chart(monkeypatch, shown):
+    monkeypatch.delenv(widgets.BOOK_BUILD_ENV, raising=False)
+    widgets.live_or_static([K, MODE], lambda k, mode: f"{k}{mode}", _static())
+    # outside a kernel the Output widget passes what compute returned straight to display
+    assert shown[0] == "2a" and type(shown[-1]).__name__ == "VBox" and len(shown) == 2
+    assert [type(w).__name__ for w in shown[-1].children] == ["IntSlider", "Dropdown", "Output"]
+
+
+def test_a_button_only_cell_says_the_page_shows_shipped_results(monkeypatch, shown):
+    monkeypatch.setenv(widgets.BOOK_BUILD_ENV, "1")
+    widgets.live_or_static([Button("go", "Train")], lambda: None, "NOTE", what="a training button")
+    assert "needs a live kernel" in shown[0].data and shown[-1] == "NOTE"
 
 
 @pytest.mark.parametrize("book", ["1", ""])

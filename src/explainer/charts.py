@@ -54,7 +54,8 @@ STATIC_DIR = Path(__file__).parent / "static"
 VENDORED_JS = ("vega.min.js", "vega-lite.min.js", "vega-embed.min.js")
 # draws every chart in the page's colour mode (static/explainer-charts.js)
 CHARTS_JS = "explainer-charts.js"
-REQUIRE_DESCRIPTION = False  # LEAD: flipped to True once every chapter is migrated
+# every chart must say what it shows (screen readers; explainer.figures.finish sets it)
+REQUIRE_DESCRIPTION = True
 TABLE_ROWS = 60  # rows shown per dataset under a chart; larger data is also offered as CSV
 # the keys Altair's universal template looks up in the global VEGA_DEBUG
 VEGA_VERSIONS = {

@@ -83,8 +83,8 @@ def live_panel(controls: Sequence[Control], compute: Callable[..., Any]) -> Any:
     return panel
 
 
-def live_or_static(controls: Sequence[Control] | Callable[[], Any], compute: Any,
-                   static: Any = None, *, what: str = "controls") -> None:
+def live_or_static(controls: Sequence[Control], compute: Callable[..., Any], static: Any, *,
+                   what: str = "controls") -> None:
     """Display live controls in a kernel, or ``static`` in the book build.
 
     Args:
@@ -99,16 +99,10 @@ def live_or_static(controls: Sequence[Control] | Callable[[], Any], compute: Any
     """
     from IPython.display import Markdown, display
 
-    if callable(controls) and not isinstance(controls, Sequence):
-        # the old form, live_or_static(make_widget, static): kept only while chapters move over
-        make_widget, static = controls, compute
-    else:
-        make_widget = None
-        if hasattr(static, "to_dict"):
-            check_bound(static, controls)
+    if hasattr(static, "to_dict"):
+        check_bound(static, controls)
     if in_book_build():
-        page_controls = make_widget is not None or any(
-            isinstance(c, (Slider, Choice)) for c in controls)  # type: ignore[union-attr]
+        page_controls = any(isinstance(c, (Slider, Choice)) for c in controls)
         display(Markdown(
             f"*In JupyterLab this cell shows live {what}, recomputed in Python. Here the chart "
             "responds to its controls in your browser, from values computed when the book was "
@@ -118,7 +112,7 @@ def live_or_static(controls: Sequence[Control] | Callable[[], Any], compute: Any
         ))
         display(static)
         return
-    display(make_widget() if make_widget else live_panel(controls, compute))
+    display(live_panel(controls, compute))
 
 
 def progress(iterable: Iterable[T], **kwargs: Any) -> Iterable[T]:
