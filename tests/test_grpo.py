@@ -214,3 +214,23 @@ def test_defaults_are_the_shipped_recipe():
     assert sig.parameters["steps"].default == grpo.STEPS
     assert sig.parameters["beta"].default == grpo.BETA
     assert sig.parameters["reward"].default == "accuracy"
+
+
+# --------------------------------------------------------------------- shipped models
+
+
+def test_shipped_base_and_grpo_models_on_fresh_held_out_problems():
+    from explainer.reasoning import MAX_DIGITS, load_pretrained, make_problems
+
+    held_out = make_problems(200, digits=MAX_DIGITS, seed=4242)
+    base = grpo.rollout_stats(load_pretrained("base"), held_out, temperature=1.0, seed=1)
+    after = grpo.rollout_stats(load_pretrained("grpo"), held_out, temperature=1.0, seed=1)
+    # the base mostly answers directly and wrongly; GRPO made it think out loud
+    assert base["accuracy"] < 0.35 and base["scratchpad_share"] < 0.4
+    assert after["scratchpad_share"] > 0.95 and after["response_length"] > 2 * base[
+        "response_length"]
+    assert after["accuracy"] > base["accuracy"] + 0.4
+    # both parse either format
+    for name in ("base", "grpo"):
+        answers = load_pretrained(name).solve(held_out[:5], temperature=1.0, samples=3, seed=0)
+        assert len(answers) == 5 and all(len(row) == 3 for row in answers)

@@ -1,0 +1,50 @@
+"""figures.grpo: valid specs, the step slider the chapter binds, descriptions, size."""
+
+from __future__ import annotations
+
+import pytest
+
+from explainer import grpo
+from explainer.controls import bound_params, check_bound
+from explainer.figures import grpo as fig
+from explainer.figures._base import spec_bytes
+
+BUDGET = 300_000  # bytes of JSON per chart (CHAPTER_PATTERN rule 1)
+
+
+@pytest.fixture(scope="module")
+def charts():
+    log, samples, ev = grpo.load_log(), grpo.load_samples(), grpo.load_eval().reset_index()
+    main = log[log["run"] == "main"]
+    return {
+        "run_curves": (fig.run_curves(main), []),
+        "length_curve": (fig.length_curve(main), []),
+        "pass_at_k": (fig.pass_at_k(ev), []),
+        "sample_slider": (fig.sample_slider(samples), [fig.SAMPLE_STEP]),
+    }
+
+
+NAMES = ["run_curves", "length_curve", "pass_at_k", "sample_slider"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_spec_validates_has_a_description_and_fits_the_budget(charts, name):
+    chart = charts[name][0]
+    chart.to_dict(validate=True)
+    assert len(chart.description) > 40
+    assert spec_bytes(chart) < BUDGET
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_chart_binds_exactly_its_declared_controls(charts, name):
+    chart, controls = charts[name]
+    inputs = {n for n, p in bound_params(chart).items() if p["bind"] not in ("legend", "scales")}
+    assert inputs == {c.name for c in controls}
+    check_bound(chart, controls)
+
+
+def test_step_slider_reaches_exactly_the_recorded_steps():
+    steps = sorted(grpo.load_samples()["step"].unique())
+    s = fig.SAMPLE_STEP
+    assert list(range(int(s.min), int(s.max) + 1, int(s.step))) == steps
+    assert (s.max, s.step) == (grpo.STEPS, grpo.SAMPLE_EVERY)
