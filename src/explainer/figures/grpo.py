@@ -141,12 +141,13 @@ def live_run(seconds: float = 180.0, seed: int = 1) -> None:
     Calls ``explainer.grpo.train_grpo(load_pretrained("base"), seconds=seconds, seed=seed)``
     (the shipped recipe) and redraws :func:`run_curves` after every step.
     """
-    from IPython.display import Markdown, display
+    from IPython.display import DisplayHandle, Markdown, display
 
     from explainer.reasoning import load_pretrained
     from explainer.widgets import progress
 
-    handle = display(Markdown("*Sampling the first group...*"), display_id=True)
+    handle = DisplayHandle()  # the curve, redrawn in place after every step
+    handle.display(Markdown("*Sampling the first group...*"))
     bar = progress(range(grpo.STEPS), total=grpo.STEPS, desc="GRPO steps")
     rows: list[dict] = []
 
