@@ -66,6 +66,13 @@ from explainer.reasoning import (
 
 __all__ = [
     "ADV_EPS",
+    "BETA",
+    "CLIP_EPS",
+    "GROUP_SIZE",
+    "LR",
+    "PROBLEMS_PER_STEP",
+    "STEPS",
+    "TEMPERATURE",
     "LOG_COLUMNS",
     "REWARDS",
     "SAMPLE_EVERY",
