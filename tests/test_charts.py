@@ -105,3 +105,13 @@ def test_chart_ids_are_unique_on_a_page_and_reproducible():
 def test_theme_sets_the_book_palette():
     spec = _chart().to_dict()
     assert spec["config"]["range"]["category"] == charts.PALETTE
+
+
+def test_jupyterlab_gets_a_fixed_width_instead_of_the_pages_container(monkeypatch):
+    monkeypatch.delenv(BOOK_BUILD_ENV, raising=False)
+    chart = alt.layer(_chart().properties(width="container"), _chart()).properties(
+        width="container", description=DESCRIPTION)
+    spec = _bundle(chart)[charts.VEGALITE_MIME]
+    assert spec["width"] == charts.LAB_WIDTH and "container" not in json.dumps(spec)
+    monkeypatch.setenv(BOOK_BUILD_ENV, "1")
+    assert '"width":"container"' in _bundle(chart)["text/html"]

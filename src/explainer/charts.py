@@ -56,6 +56,7 @@ VENDORED_JS = ("vega.min.js", "vega-lite.min.js", "vega-embed.min.js")
 CHARTS_JS = "explainer-charts.js"
 # every chart must say what it shows (screen readers; explainer.figures.finish sets it)
 REQUIRE_DESCRIPTION = True
+LAB_WIDTH = 520  # pixels: a chart's width in JupyterLab, where "container" has no fixed column
 TABLE_ROWS = 60  # rows shown per dataset under a chart; larger data is also offered as CSV
 # the keys Altair's universal template looks up in the global VEGA_DEBUG
 VEGA_VERSIONS = {
@@ -179,7 +180,21 @@ def _renderer(spec: dict[str, Any], **_metadata: Any) -> dict[str, Any]:
     text = f"<Altair chart{': ' + title if title else ''}>"
     if in_book_build():
         return {"text/html": chart_html(spec), "text/plain": text}
-    return {VEGALITE_MIME: spec, "text/plain": text}
+    return {VEGALITE_MIME: _fixed_width(spec), "text/plain": text}
+
+
+def _fixed_width(spec: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``spec`` with ``width="container"`` replaced by :data:`LAB_WIDTH` pixels.
+
+    The page's charts fill the text column; JupyterLab's renderer sizes an output to
+    its content, so a chart that fills its container there has nothing to measure.
+    """
+    if isinstance(spec, dict):
+        return {k: (LAB_WIDTH if k == "width" and v == "container" else _fixed_width(v))
+                for k, v in spec.items()}
+    if isinstance(spec, list):
+        return [_fixed_width(v) for v in spec]
+    return spec
 
 
 def _theme() -> dict[str, Any]:
