@@ -8,8 +8,9 @@ the objective: ``plain`` (next token only), ``mtp`` (V3's MTP at depth 1, lambda
   data/mtp_training_log.csv    per logged step: training losses; held-out losses every eval
   data/mtp_runs.csv            one row per run: final held-out main and MTP losses, params, time
   data/weights/mtp_{plain,d1,d2}.pt   the three models (float16)
+  data/mtp_seed_check.csv      plain and mtp trained again with seed 1 (held-out loss only)
 
-About 10 minutes on one busy CPU core per run:
+About 10-15 minutes per run on one busy CPU core:
 
     .venv/bin/python scripts/train_mtp.py [--corpus]
 
@@ -17,6 +18,12 @@ or, to share the runs between processes (as for the shipped files):
 
     for r in plain mtp mtp2; do .venv/bin/python scripts/train_mtp.py --runs $r \\
         --partial /tmp/mtp & done; wait; .venv/bin/python scripts/train_mtp.py --merge /tmp/mtp
+
+and the second-seed check (its weights are not kept: use a scratch EXPLAINER_DATA):
+
+    for r in plain mtp; do EXPLAINER_DATA=/tmp/scratch .venv/bin/python scripts/train_mtp.py \\
+        --runs $r --seed 1 --partial /tmp/s1 & done; wait
+    .venv/bin/python scripts/train_mtp.py --seed-check /tmp/s1
 """
 
 from __future__ import annotations
@@ -60,7 +67,7 @@ def evaluate(model: MTPLM, data: torch.Tensor, T: int) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=500)
+    parser.add_argument("--steps", type=int, default=1500)
     parser.add_argument("--batch", type=int, default=12)
     parser.add_argument("--context", type=int, default=93, help="training window T")
     parser.add_argument("--lr", type=float, default=3e-3)
@@ -73,7 +80,15 @@ def main(argv: list[str] | None = None) -> None:
                         help="write this process's log rows to DIR/<run>_*.csv, not data/")
     parser.add_argument("--merge", type=Path, default=None,
                         help="only merge DIR/<run>_*.csv (all runs) into data/")
+    parser.add_argument("--seed-check", type=Path, default=None,
+                        help="only write DIR/{plain,mtp}_runs.csv (another seed) to "
+                             "data/mtp_seed_check.csv")
     args = parser.parse_args(argv)
+    if args.seed_check:
+        rows = pd.concat([pd.read_csv(args.seed_check / f"{r}_runs.csv") for r in ("plain", "mtp")])
+        rows[["run", "seed", "steps", "held_out_main_loss", "source_id"]].to_csv(
+            DATA_DIR / "mtp_seed_check.csv", index=False, float_format="%.4f")
+        return
     if args.merge:
         for kind in ("log", "runs"):
             frames = [pd.read_csv(args.merge / f"{name}_{kind}.csv") for name, _ in RUNS]

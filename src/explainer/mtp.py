@@ -551,13 +551,15 @@ def load_results() -> dict[str, Any]:
     """The shipped training and benchmark files, as the chapter uses them.
 
     Returns:
-        ``runs`` (indexed by run), ``log``, ``benchmark``, ``acceptance`` (by character class),
-        ``passage`` and ``v3`` (indexed by quantity) DataFrames.
+        ``runs`` (indexed by run), ``seeds`` (second-seed check, by run), ``log``,
+        ``benchmark``, ``acceptance`` (by character class), ``passage`` and ``v3`` (indexed
+        by quantity) DataFrames.
     """
     from explainer.data import read_csv  # checks that every source_id resolves
 
     return {
         "runs": read_csv("mtp_runs.csv").set_index("run"),
+        "seeds": read_csv("mtp_seed_check.csv").set_index("run"),
         "log": read_csv("mtp_training_log.csv"),
         "benchmark": read_csv("mtp_benchmark.csv"),
         "acceptance": read_csv("mtp_acceptance.csv"),

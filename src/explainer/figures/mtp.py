@@ -42,47 +42,47 @@ def module_diagram(n_layer: int = 4) -> alt.LayerChart:
     Args:
         n_layer: transformer blocks of the main model (written in its box).
     """
-    boxes = pd.DataFrame([
-        # x, y (centre), label, column
-        (1, 0, "tokens t1 ... ti", "main"),
-        (1, 1, "embedding (shared)", "shared"),
-        (1, 2, f"{n_layer} transformer blocks", "main"),
-        (1, 3, "output head (shared)", "shared"),
-        (1, 4, "predicts t(i+1)", "main"),
-        (3, 0, "token t(i+1)", "mtp"),
-        (3, 1, "embedding (shared)", "shared"),
-        (2.2, 1.9, "RMSNorm of h(i)", "mtp"),
-        (3, 1.9, "RMSNorm of Emb", "mtp"),
-        (2.6, 2.6, "concat, project (M_k)", "mtp"),
-        (2.6, 3.3, "transformer block (TRM_k)", "mtp"),
-        (2.6, 4.0, "output head (shared)", "shared"),
-        (2.6, 4.7, "predicts t(i+2)", "mtp"),
-    ], columns=["x", "y", "label", "part"])
-    arrows = pd.DataFrame([
-        (1, 0.2, 1, 0.8), (1, 1.2, 1, 1.8), (1, 2.2, 1, 2.8), (1, 3.2, 1, 3.8),
-        (1.2, 2.3, 2.1, 1.95), (3, 0.2, 3, 0.8), (3, 1.2, 3, 1.7),
-        (2.2, 2.1, 2.5, 2.45), (3, 2.1, 2.7, 2.45), (2.6, 2.8, 2.6, 3.1),
-        (2.6, 3.5, 2.6, 3.8), (2.6, 4.2, 2.6, 4.5),
+    boxes = pd.DataFrame([  # centre x, centre y, label, part
+        (1.0, 0.0, "t1 ... ti", "main"),
+        (1.0, 1.0, "embedding", "shared"),
+        (1.0, 2.3, f"{n_layer} blocks", "main"),
+        (1.0, 4.0, "output head", "shared"),
+        (1.0, 4.8, "next: t(i+1)", "main"),
+        (3.3, 0.0, "t(i+1)", "mtp"),
+        (3.3, 1.0, "embedding", "shared"),
+        (2.2, 2.0, "RMSNorm(h)", "mtp"),
+        (3.3, 2.0, "RMSNorm(E)", "mtp"),
+        (2.75, 2.75, "concat, M_k", "mtp"),
+        (2.75, 3.4, "block TRM_k", "mtp"),
+        (2.75, 4.05, "output head", "shared"),
+        (2.75, 4.8, "t(i+2)", "mtp"),
+    ], columns=["cx", "cy", "label", "part"])
+    boxes = boxes.assign(x=boxes.cx - 0.47, x2=boxes.cx + 0.47, y=boxes.cy - 0.22,
+                         y2=boxes.cy + 0.22)
+    arrows = pd.DataFrame([  # from (x, y) to (x2, y2): box edge to box edge
+        (1.0, 0.22, 1.0, 0.78), (1.0, 1.22, 1.0, 2.08), (1.0, 2.52, 1.0, 3.78),
+        (1.0, 4.22, 1.0, 4.58), (1.47, 2.3, 1.73, 2.05), (3.3, 0.22, 3.3, 0.78),
+        (3.3, 1.22, 3.3, 1.78), (2.3, 2.22, 2.6, 2.53), (3.2, 2.22, 2.9, 2.53),
+        (2.75, 2.97, 2.75, 3.18), (2.75, 3.62, 2.75, 3.83), (2.75, 4.27, 2.75, 4.58),
     ], columns=["x", "y", "x2", "y2"])
-    x = alt.X("x:Q", axis=None, scale=alt.Scale(domain=[0.2, 3.7]))
-    y = alt.Y("y:Q", axis=None, scale=alt.Scale(domain=[5.1, -0.4]))
+    xs, ys = alt.Scale(domain=[0.4, 3.85]), alt.Scale(domain=[5.15, -0.35])
+    x, y = alt.X("x:Q", axis=None, scale=xs), alt.Y("y:Q", axis=None, scale=ys)
     colour = alt.Color("part:N", title="part", scale=alt.Scale(
         domain=["main", "mtp", "shared"], range=["#4c78a8", "#f58518", "#54a24b"]),
         legend=alt.Legend(orient="bottom", labelExpr="datum.label == 'mtp' ? 'MTP module (depth k)'"
                           " : datum.label == 'main' ? 'main model' : 'shared by both'"))
-    base = alt.Chart(boxes)
     chart = alt.layer(
         alt.Chart(arrows).mark_rule(strokeWidth=1.5, color="gray").encode(
             x=x, y=y, x2="x2:Q", y2="y2:Q"),
-        alt.Chart(arrows).mark_point(shape="triangle-down", size=40, filled=True,
-                                     color="gray").encode(x=alt.X("x2:Q", axis=None,
-                                                                  scale=x.scale),
-                                                          y=alt.Y("y2:Q", axis=None,
-                                                                  scale=y.scale)),
-        base.mark_point(shape="square", size=2600, filled=True, opacity=0.25).encode(
-            x=x, y=y, color=colour),
-        base.mark_text(fontSize=11).encode(x=x, y=y, text="label:N"),
-    ).properties(height=380, title="One MTP module beside the main model")
+        alt.Chart(arrows).mark_point(shape="triangle-down", size=30, filled=True,
+                                     color="gray").encode(x=alt.X("x2:Q", axis=None, scale=xs),
+                                                          y=alt.Y("y2:Q", axis=None, scale=ys)),
+        alt.Chart(boxes).mark_rect(opacity=0.3, cornerRadius=4).encode(
+            x=x, x2="x2:Q", y=y, y2="y2:Q", color=colour),
+        alt.Chart(boxes).mark_text(fontSize=10).encode(
+            x=alt.X("cx:Q", axis=None, scale=xs), y=alt.Y("cy:Q", axis=None, scale=ys),
+            text="label:N"),
+    ).properties(height=400, title="One MTP module beside the main model")
     return finish(chart, description=(
         "Diagram: on the left the main model turns tokens into a hidden state h(i) and, through "
         "the output head, predicts the next token. On the right the MTP module normalises h(i) "
