@@ -66,7 +66,7 @@ TOPICS = (
 )
 # book pages (chapters/<name>.ipynb) a claim can point to; "" = none
 CHAPTERS = ("sputnik", "lean_lab", "one_stack", "scale_pivot", "costs", "reasoning", "moe",
-            "attention", "training_system")
+            "attention", "training_system", "grpo", "mtp")
 LEDGER_PAGE = "claims_ledger"
 # every column must be filled except these ("searched" is required for unverifiable rows)
 _OPTIONAL = frozenset({"chapter", "searched"})
