@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 
 from explainer import grpo
-from explainer.controls import bound_params, check_bound
 from explainer.figures import grpo as fig
-from explainer.figures._base import spec_bytes
+from figure_checks import check_controls, check_spec
 
 BUDGET = 300_000  # bytes of JSON per chart (CHAPTER_PATTERN rule 1)
 
@@ -29,18 +28,12 @@ NAMES = ["run_curves", "length_curve", "pass_at_k", "sample_slider"]
 
 @pytest.mark.parametrize("name", NAMES)
 def test_spec_validates_has_a_description_and_fits_the_budget(charts, name):
-    chart = charts[name][0]
-    chart.to_dict(validate=True)
-    assert len(chart.description) > 40
-    assert spec_bytes(chart) < BUDGET
+    check_spec(charts[name][0], BUDGET)
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_chart_binds_exactly_its_declared_controls(charts, name):
-    chart, controls = charts[name]
-    inputs = {n for n, p in bound_params(chart).items() if p["bind"] not in ("legend", "scales")}
-    assert inputs == {c.name for c in controls}
-    check_bound(chart, controls)
+    check_controls(*charts[name])
 
 
 def test_step_slider_reaches_exactly_the_recorded_steps():
