@@ -51,21 +51,24 @@ book-quick: $(VENV)/.installed
 
 # -- tests -------------------------------------------------------------------
 unit: $(VENV)/.installed
-	$(PY) -m pytest -m "not browser" tests
+	$(PY) -m pytest -m "not browser" tests --durations=8
 
 nbmake: $(VENV)/.installed
 	$(PY) -m pytest --nbmake --nbmake-timeout=$(NBMAKE_TIMEOUT) chapters
 
 browser: $(VENV)/.installed chromium
-	$(PY) -m pytest -m browser tests
+	$(PY) -m pytest -m browser tests --durations=8
 
 # Every test: unit + hygiene + failing-build tests, every chapter via nbmake,
 # a full book build, then headless Chromium against the built site.
+# Prints each part's wall time at the end (CONTRIBUTING.md keeps the latest figures).
 test: $(VENV)/.installed chromium
-	$(MAKE) unit
-	$(MAKE) nbmake
-	$(MAKE) book
-	$(MAKE) browser
+	@t0=$$(date +%s); \
+	$(MAKE) unit; t1=$$(date +%s); \
+	$(MAKE) nbmake; t2=$$(date +%s); \
+	$(MAKE) book; t3=$$(date +%s); \
+	$(MAKE) browser; t4=$$(date +%s); \
+	echo "make test wall time: unit $$((t1-t0)) s, nbmake $$((t2-t1)) s, book $$((t3-t2)) s, browser $$((t4-t3)) s, total $$((t4-t0)) s"
 
 # -- reading and measuring ---------------------------------------------------
 lab: $(VENV)/.installed
