@@ -71,7 +71,7 @@
 
   function fitTitles(node, width) {
     if (!node || typeof node !== "object") return;
-    const maxChars = Math.max(16, Math.floor(width / 8.5));
+    const maxChars = Math.max(16, Math.floor(width / 10));  // ~10 px per bold title character
     if (node.title) {
       if (typeof node.title === "string" || Array.isArray(node.title)) node.title = { text: node.title };
       const t = node.title;
