@@ -2,13 +2,15 @@
 
 For each of 3 seeds, runs ``train_grpo(load_pretrained("base"), seed=s, steps=None,
 seconds=LIMIT)`` (the shipped recipe) and, every ``CHECK_EVERY`` steps, measures
-accuracy at temperature 1 on 200 held-out five-digit problems (one sample each; the
-checking time is not counted). Prints the training seconds at which each seed first
-reached 90% (or "not reached" within the limit), then the median and the worst, and
-the shipped base and GRPO models' held-out accuracy for reference.
+accuracy at temperature 1 on 200 held-out five-digit problems (``CHECK_SAMPLES`` samples
+each, so 800 answers; the checking time is not counted: ``train_grpo`` leaves callback
+time out of its clock). Prints the training seconds at which each seed first
+reached 90% and 95% (or "not reached" within the limit), the held-out accuracy at the
+end of the budget, the median and the worst over seeds, and the shipped base and GRPO
+models' held-out accuracy for reference.
 
 Prints the load average too: the machine is shared, so times depend on what else runs.
-Usage: ``.venv/bin/python benchmarks/grpo.py [limit_seconds]`` (default 600).
+Usage: ``.venv/bin/python benchmarks/grpo.py [limit_seconds]`` (default 180).
 """
 
 from __future__ import annotations
@@ -16,55 +18,63 @@ from __future__ import annotations
 import os
 import statistics
 import sys
-import time
 
 import torch
 
 from explainer import grpo
 from explainer.reasoning import MAX_DIGITS, load_pretrained, make_problems
 
-TARGET = 0.90
+TARGETS = (0.90, 0.95)  # held-out accuracy at temperature 1; the issue's target is 90%
 CHECK_EVERY = 5
+CHECK_SAMPLES = 4
 SEEDS = (1, 2, 3)
 
 
 def main(argv: list[str]) -> int:
-    limit = float(argv[0]) if argv else 600.0
+    limit = float(argv[0]) if argv else 180.0
     torch.set_num_threads(1)
     print(f"torch {torch.__version__}, threads 1, cpus {os.cpu_count()}, "
           f"load average {os.getloadavg()}")
     held_out = make_problems(200, digits=MAX_DIGITS, seed=2025)
     for name in ("base", "grpo"):
-        stats = grpo.rollout_stats(load_pretrained(name), held_out, temperature=1.0, seed=0)
+        stats = grpo.rollout_stats(load_pretrained(name), held_out, temperature=1.0,
+                                   samples=CHECK_SAMPLES, seed=0)
         print(f"shipped {name:4s}: accuracy at T=1 {stats['accuracy']:.1%}, scratchpad "
               f"{stats['scratchpad_share']:.1%}, {stats['response_length']:.1f} characters")
-    times: list[float] = []
+    first: dict[float, list[float]] = {t: [] for t in TARGETS}
+    finals: list[float] = []
     for seed in SEEDS:
-        state = {"check": 0.0, "hit": None, "best": 0.0}
+        hits: dict[float, float] = {}
+        last = {"acc": float("nan"), "seconds": 0.0, "step": 0}
 
-        def check(step, row, policy, state=state):
+        def check(step, row, policy, hits=hits, last=last):
             if step % CHECK_EVERY:
                 return False
-            t = time.perf_counter()
-            acc = grpo.rollout_stats(policy, held_out, temperature=1.0, seed=0)["accuracy"]
-            state["check"] += time.perf_counter() - t
-            state["best"] = max(state["best"], acc)
-            print(f"  seed {seed} step {step:3d}: {acc:.1%} at {row['seconds']:.0f} s "
-                  f"(load {os.getloadavg()[0]:.1f})", flush=True)
-            if acc >= TARGET:
-                state["hit"] = row["seconds"]
-                return True
+            acc = grpo.rollout_stats(policy, held_out, temperature=1.0, samples=CHECK_SAMPLES,
+                                     seed=0)["accuracy"]
+            last.update(acc=acc, seconds=row["seconds"], step=step)
+            for t in TARGETS:
+                if acc >= t and t not in hits:
+                    hits[t] = row["seconds"]
+            if step % (4 * CHECK_EVERY) == 0:
+                print(f"  seed {seed} step {step:3d}: {acc:.1%} at {row['seconds']:.0f} s "
+                      f"(load {os.getloadavg()[0]:.1f})", flush=True)
             return False
 
         grpo.train_grpo(load_pretrained("base"), seed=seed, steps=None, seconds=limit,
                         callback=check)
-        hit = state["hit"]
-        print(f"seed {seed}: " + (f"{hit:.0f} s to {TARGET:.0%}" if hit is not None
-                                  else f"not reached in {limit:.0f} s") +
-              f" (best held-out accuracy {state['best']:.1%})")
-        times.append(hit if hit is not None else float("inf"))
-    print(f"median {statistics.median(times):.0f} s, worst {max(times):.0f} s "
-          f"(target: 180 s), load average {os.getloadavg()}")
+        for t in TARGETS:
+            first[t].append(hits.get(t, float("inf")))
+        finals.append(last["acc"])
+        print(f"seed {seed}: " + ", ".join(
+            f"{t:.0%} first at {hits[t]:.0f} s" if t in hits else f"{t:.0%} not reached"
+            for t in TARGETS) + f"; {last['acc']:.1%} at step {last['step']} "
+              f"({last['seconds']:.0f} s)", flush=True)
+    for t in TARGETS:
+        print(f"time to {t:.0%}: median {statistics.median(first[t]):.0f} s, worst "
+              f"{max(first[t]):.0f} s (limit {limit:.0f} s)")
+    print(f"held-out accuracy after {limit:.0f} s: median {statistics.median(finals):.1%}, "
+          f"worst {min(finals):.1%}; load average {os.getloadavg()}")
     return 0
 
 

@@ -10,8 +10,14 @@ Stages (run all, or name some):
   base and GRPO models at temperature 1 (``data/grpo_eval.csv``).
 * ``ablations``: the same run with ``beta = 0`` and with a hackable reward
   for ``ABLATION_STEPS`` steps (runs ``beta0``, ``format_reward`` in ``data/grpo_log.csv``).
+* ``student``: the small student's own base, made by the same recipe as ``base`` at
+  :data:`explainer.distill.STUDENT`'s size (``data/weights/reasoner_student_base.pt``).
+* ``distill``: distillation (the shipped GRPO model as teacher) against GRPO, both from
+  the student's base for ``DISTILL_SECONDS`` of training each, with held-out accuracy
+  every ``DISTILL_CHECK_EVERY`` steps (``data/grpo_distill.csv``) and both students
+  (``reasoner_student_distill.pt``, ``reasoner_student_grpo.pt``).
 
-Usage: ``python scripts/make_grpo.py [base] [main] [eval] [ablations]``.
+Usage: ``python scripts/make_grpo.py [base] [main] [eval] [ablations] [student] [distill]``.
 Single-threaded (``torch.set_num_threads(1)``); wall times depend on the machine's load.
 """
 
@@ -20,28 +26,35 @@ from __future__ import annotations
 import os
 import sys
 import time
+from dataclasses import replace
 
 import pandas as pd
 import torch
 
-from explainer import grpo
+from explainer import distill, grpo
 from explainer.data import DATA_DIR
 from explainer.reasoning import (
     MAX_DIGITS,
+    ReasonerConfig,
     load_pretrained,
     make_problems,
     pass_at_k,
     train,
 )
 
-BASE_STEPS = 150  # mixture steps on top of the shipped CoT model
-BASE_COT_SHARE = 0.2
-BASE_LR = 1e-3
+# the base recipe (both sizes): scratchpad-only pre-training, then the mixture
+BASE_COT_STEPS = 2000  # stage 1: train("cot", ...) from scratch
+BASE_STEPS = 1000  # stage 2: mixture steps (longer runs start to learn direct answers)
+BASE_COT_SHARE = 0.25
+BASE_LR = 3e-4
 EVAL_PROBLEMS = make_problems(200, digits=MAX_DIGITS, seed=2026)  # held out from every run
 EVAL_SAMPLES = 64
 KS = (1, 2, 4, 8, 16, 32, 64)
 ABLATION_STEPS = 40  # shorter than the main run (CPU time); compare with its first 40 steps
 ABLATIONS = {"beta0": {"beta": 0.0}, "format_reward": {"reward": "format"}}
+DISTILL_SECONDS = 180  # training seconds for each of the two students
+DISTILL_CHECK_EVERY = 10  # steps between held-out checks (not counted in the seconds)
+DISTILL_CHECK_PROBLEMS = make_problems(200, digits=MAX_DIGITS, seed=2027)
 
 
 def _save_csv(df: pd.DataFrame, name: str) -> None:
@@ -58,12 +71,23 @@ def _merge_log(run: str, log: pd.DataFrame) -> None:
     _save_csv(new.reset_index(drop=True), "grpo_log.csv")
 
 
-def make_base() -> None:
+def _make_base(config: ReasonerConfig, name: str) -> None:
     t0 = time.perf_counter()
+    cot = train("cot", steps=BASE_COT_STEPS, seed=0, config=replace(config, fmt="cot"))
     res = train("mixed", steps=BASE_STEPS, seed=0, cot_share=BASE_COT_SHARE, lr=BASE_LR,
-                init=load_pretrained("cot"))
-    res.reasoner.save(DATA_DIR / "weights" / "reasoner_base.pt")
-    print(f"base: {res.steps} steps in {time.perf_counter() - t0:.0f} s")
+                init=cot.reasoner, config=replace(config, fmt="mixed"))
+    res.reasoner.save(DATA_DIR / "weights" / f"reasoner_{name}.pt")
+    stats = grpo.rollout_stats(res.reasoner, EVAL_PROBLEMS, temperature=1.0, samples=4, seed=0)
+    print(f"{name}: {BASE_COT_STEPS} + {res.steps} steps in {time.perf_counter() - t0:.0f} s; "
+          f"{stats}", flush=True)
+
+
+def make_base() -> None:
+    _make_base(ReasonerConfig(fmt="mixed"), "base")
+
+
+def make_student() -> None:
+    _make_base(distill.STUDENT, "student_base")
 
 
 def _samples_at(step: int, policy, rows: list[dict]) -> None:
@@ -118,9 +142,34 @@ def make_ablations() -> None:
         _merge_log(run, res.log)
 
 
+def make_distill() -> None:
+    student, teacher = load_pretrained("student_base"), load_pretrained("grpo")
+    rows = []
+
+    def checker(run):
+        def check(step, row, policy):
+            if step % DISTILL_CHECK_EVERY == 0:
+                stats = grpo.rollout_stats(policy, DISTILL_CHECK_PROBLEMS, temperature=1.0,
+                                           seed=0)
+                rows.append({"run": run, "step": step, "seconds": row["seconds"], **stats})
+                print(run, rows[-1], flush=True)
+        return check
+
+    start = grpo.rollout_stats(student, DISTILL_CHECK_PROBLEMS, temperature=1.0, seed=0)
+    for run in ("distill", "grpo"):
+        rows.append({"run": run, "step": 0, "seconds": 0.0, **start})
+    res = distill.distill(student, teacher, seconds=DISTILL_SECONDS, seed=0,
+                          callback=checker("distill"))
+    res.policy.save(DATA_DIR / "weights" / "reasoner_student_distill.pt")
+    res = grpo.train_grpo(student, steps=None, seconds=DISTILL_SECONDS, seed=0,
+                          callback=checker("grpo"))
+    res.policy.save(DATA_DIR / "weights" / "reasoner_student_grpo.pt")
+    _save_csv(pd.DataFrame(rows), "grpo_distill.csv")
+
+
 if __name__ == "__main__":
     torch.set_num_threads(1)
-    stages = sys.argv[1:] or ["base", "main", "eval", "ablations"]
+    stages = sys.argv[1:] or ["base", "main", "eval", "ablations", "student", "distill"]
     for stage in stages:
-        {"base": make_base, "main": make_main, "eval": make_eval,
-         "ablations": make_ablations}[stage]()
+        {"base": make_base, "main": make_main, "eval": make_eval, "ablations": make_ablations,
+         "student": make_student, "distill": make_distill}[stage]()

@@ -251,3 +251,15 @@ def test_char_tokenizer_round_trips_and_names_unknown_characters():
 def test_bad_config_raises_value_error_naming_the_field(overrides, field):
     with pytest.raises(ValueError, match=field):
         GPTConfig(**{**TINY, **overrides})
+
+
+def test_training_clock_leaves_out_callback_time():
+    import time
+
+    from explainer.gpt import TrainingClock
+
+    clock = TrainingClock()
+    assert clock.paused(lambda a, b: (time.sleep(0.2), a + b)[1], 2, 3) == 5
+    assert clock.seconds() < 0.1  # the 0.2 s nap was not counted
+    time.sleep(0.05)
+    assert clock.seconds() >= 0.05

@@ -234,3 +234,20 @@ def test_shipped_base_and_grpo_models_on_fresh_held_out_problems():
     for name in ("base", "grpo"):
         answers = load_pretrained(name).solve(held_out[:5], temperature=1.0, samples=3, seed=0)
         assert len(answers) == 5 and all(len(row) == 3 for row in answers)
+
+
+def test_rollout_stats_splits_accuracy_by_format():
+    from explainer.reasoning import MIXED
+
+    class Fixed(Reasoner):
+        def generate(self, problems, *, temperature=1.0, samples=1, seed=None, batch_size=4096):
+            right_cot = format_example("12+34", "cot")
+            wrong_cot = right_cot[:-2] + "7."  # 46 -> 47
+            return [[right_cot, wrong_cot, "00012+00034=000046.", "00012+00034=000045."]]
+
+    cfg = ReasonerConfig(fmt=MIXED, n_layer=1, n_head=2, n_embd=8)
+    stats = grpo.rollout_stats(Fixed(GPT(cfg.gpt_config()), cfg), ["12+34"], samples=4)
+    assert stats["accuracy"] == 0.5 and stats["scratchpad_share"] == 0.5
+    assert stats["accuracy_scratchpad"] == 0.5 and stats["accuracy_direct"] == 0.5
+    cot_len = len(format_example("12+34", "cot").partition("=")[2])
+    assert stats["response_length"] == (2 * cot_len + 2 * len("000046.")) / 4

@@ -41,6 +41,7 @@ Conventions, one each for the whole book:
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -62,6 +63,7 @@ __all__ = [
     "GPTConfig",
     "KVCache",
     "TrainResult",
+    "TrainingClock",
     "generate",
     "load",
     "save",
@@ -495,6 +497,31 @@ def load(path: str | Path, *, device: str | torch.device = "cpu") -> tuple[GPT, 
 
 
 # --------------------------------------------------------------------------- training
+
+
+class TrainingClock:
+    """Wall-clock training time that leaves out the time spent in callbacks.
+
+    The book's RL and distillation loops stop on a ``seconds`` budget and log the
+    seconds at each step; a callback that evaluates or redraws a chart (the benchmark,
+    the JupyterLab button) should not eat into that budget, so its time is excluded.
+    """
+
+    def __init__(self) -> None:
+        self._start = time.perf_counter()
+        self._paused = 0.0
+
+    def seconds(self) -> float:
+        """Seconds since the clock started, minus the time spent inside :meth:`paused`."""
+        return time.perf_counter() - self._start - self._paused
+
+    def paused(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Call ``fn(*args)`` with the clock stopped; return what it returns."""
+        t = time.perf_counter()
+        try:
+            return fn(*args)
+        finally:
+            self._paused += time.perf_counter() - t
 
 
 @dataclass

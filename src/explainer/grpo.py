@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import copy
 import math
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -348,17 +347,26 @@ def rollout_stats(
         seed: sampling seed.
 
     Returns:
-        ``{"accuracy", "scratchpad_share", "response_length"}``: the fraction of answers
-        exactly right, the fraction that wrote a scratchpad, and the mean number of
-        characters written after the prompt (end mark included).
+        ``{"accuracy", "scratchpad_share", "response_length", "accuracy_scratchpad",
+        "accuracy_direct"}``: the fraction of answers exactly right, the fraction that
+        wrote a scratchpad, the mean number of characters written after the prompt (end
+        mark included), and the accuracy among answers with a scratchpad and among those
+        without one (NaN where there are none).
     """
     texts = policy.generate(problems, temperature=temperature, samples=samples, seed=seed)
     flat = [(p, t) for p, row in zip(problems, texts) for t in row]
-    n = max(len(flat), 1)
+
+    def mean(values: list[float]) -> float:
+        return sum(values) / len(values) if values else float("nan")
+
+    right = [accuracy_reward(p, t) for p, t in flat]
+    thinks = [uses_scratchpad(t) for _, t in flat]
     return {
-        "accuracy": sum(accuracy_reward(p, t) for p, t in flat) / n,
-        "scratchpad_share": sum(uses_scratchpad(t) for _, t in flat) / n,
-        "response_length": sum(len(t.partition("=")[2]) for _, t in flat) / n,
+        "accuracy": mean(right),
+        "scratchpad_share": mean([float(x) for x in thinks]),
+        "response_length": mean([float(len(t.partition("=")[2])) for _, t in flat]),
+        "accuracy_scratchpad": mean([r for r, x in zip(right, thinks) if x]),
+        "accuracy_direct": mean([r for r, x in zip(right, thinks) if not x]),
     }
 
 
@@ -434,7 +442,8 @@ def train_grpo(
         temperature: sampling temperature (> 0).
         seed: seeds the problems, the sampling and the weights' updates.
         seconds: wall-clock budget; training stops when spent (whichever of ``steps``
-            and ``seconds`` comes first).
+            and ``seconds`` comes first). Time spent in ``callback`` is not counted,
+            here or in the log's ``seconds``.
         callback: called as ``callback(step, row, policy)`` after every step, ``row``
             being that step's log entry; returning ``True`` stops training.
         reward: ``"accuracy"`` (the shipped run), ``"format"``, ``"length"`` (see
@@ -493,23 +502,24 @@ def train_grpo(
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     lo, hi = (0 if digits == 1 else 10 ** (digits - 1)), 10**digits
     rows: list[dict[str, float]] = []
-    t0 = time.perf_counter()
+    clock = gpt.TrainingClock()
     step = 0
-    while (steps is None or step < steps) and (seconds is None
-                                               or time.perf_counter() - t0 < seconds):
+    while (steps is None or step < steps) and (seconds is None or clock.seconds() < seconds):
         ops = torch.randint(lo, hi, (problems_per_step, 2), generator=gen).tolist()
         problems = [f"{a}+{b}" for a, b in ops]
         with torch.no_grad():
             idx, mask, texts, P = _rollout(new, problems, group_size, temperature, gen)
-            old_logp = _completion_logp(model, idx, P)  # (N, n)
-            ref_logp = _completion_logp(ref, idx, P)
+            ref_logp = _completion_logp(ref, idx, P)  # (N, n)
         rewards = torch.tensor([reward_fn(problems[i // group_size], t)
                                 for i, t in enumerate(texts)]).view(problems_per_step, group_size)
         adv = group_advantages(rewards).flatten()  # (N,)
         model.train()
         first_loss = float("nan")
+        old_logp = None
         for it in range(iterations):
-            logp = _completion_logp(model, idx, P)
+            logp = _completion_logp(model, idx, P)  # (N, n)
+            if old_logp is None:  # pi_old: the policy that sampled, before this step's updates
+                old_logp = logp.detach()  # the same numbers a separate no-grad pass would give
             loss = grpo_loss(logp, old_logp, ref_logp, adv, mask, clip_eps=clip_eps, beta=beta)
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -524,7 +534,7 @@ def train_grpo(
         correct = [accuracy_reward(problems[i // group_size], t) for i, t in enumerate(texts)]
         row = {
             "step": step,
-            "seconds": time.perf_counter() - t0,
+            "seconds": clock.seconds(),
             "reward": float(rewards.float().mean()),
             "accuracy": sum(correct) / len(correct),
             "scratchpad_share": sum(map(uses_scratchpad, texts)) / len(texts),
@@ -533,9 +543,9 @@ def train_grpo(
             "loss": first_loss,
         }
         rows.append(row)
-        if callback is not None and callback(step, row, new):
+        if callback is not None and clock.paused(callback, step, row, new):
             break
-    seconds_spent = time.perf_counter() - t0
+    seconds_spent = clock.seconds()
     new.meta = {"fmt": policy.fmt, "start": dict(policy.meta), "grpo": {
         "steps": step, "group_size": group_size, "problems_per_step": problems_per_step,
         "lr": lr, "beta": beta, "clip_eps": clip_eps, "temperature": temperature, "seed": seed,

@@ -95,7 +95,10 @@ _TOKENIZER = CharTokenizer(VOCAB)
 _END = _TOKENIZER.stoi["."]
 _PROBLEM_RE = re.compile(r"^(\d+)\+(\d+)$")
 _WEIGHTS = {"direct": "reasoner_direct.pt", "cot": "reasoner_cot.pt",
-            "base": "reasoner_base.pt", "grpo": "reasoner_grpo.pt"}
+            "base": "reasoner_base.pt", "grpo": "reasoner_grpo.pt",
+            "student_base": "reasoner_student_base.pt",
+            "student_distill": "reasoner_student_distill.pt",
+            "student_grpo": "reasoner_student_grpo.pt"}
 PRETRAINED = tuple(_WEIGHTS)  # names load_pretrained knows
 
 
@@ -447,6 +450,9 @@ def load_pretrained(fmt: str, *, device: str | torch.device = "cpu") -> Reasoner
     ``"base"``: the mixed-format model (scratchpad in a minority of its training
     examples) that reinforcement learning starts from; ``"grpo"``: that model after
     the shipped GRPO run (:mod:`explainer.grpo`). Both mixed models parse either format.
+    ``"student_base"``: a smaller model (:data:`explainer.distill.STUDENT`) made by the
+    base's recipe; ``"student_distill"`` and ``"student_grpo"``: it after distillation
+    from ``"grpo"`` and after GRPO on its own, for the same training time.
 
     No network; takes milliseconds. How the weights were trained: ``data/README.md``.
     """
@@ -517,6 +523,16 @@ def _batch(
         fmts = [fmt] * n
     texts = [_prompt(a, b, max_digits) + _completion(a, b, f, max_digits)
              for (a, b), f in zip(ops, fmts)]
+    return _examples(texts, max_digits)
+
+
+def _examples(texts: Sequence[str], max_digits: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Inputs ``(n, T)`` and targets ``(n, T)`` of whole examples ``prompt + completion``.
+
+    Only the completion is learned: prompt positions and the end-mark padding of
+    shorter rows are -1 in the targets. Used by :func:`train` and by distillation
+    (:mod:`explainer.distill`), which learns from a teacher's sampled texts.
+    """
     width = max(len(t) for t in texts)
     data = torch.tensor([encode(t.ljust(width, ".")) for t in texts], dtype=torch.long)  # (n, T+1)
     x, y = data[:, :-1], data[:, 1:].clone()
@@ -524,6 +540,31 @@ def _batch(
     lengths = torch.tensor([len(t) for t in texts])  # (n,) true lengths, end mark included
     y[torch.arange(width - 1)[None, :] >= (lengths - 1)[:, None]] = -1  # padding after the end
     return x, y
+
+
+def _lr_scale(frac: float, warm: float = 0.05) -> float:
+    """Learning-rate multiplier at fraction ``frac`` of a run: warm-up, then cosine to 0.1."""
+    if frac < warm:
+        scale = frac / warm
+    else:
+        scale = 0.1 + 0.45 * (1 + math.cos(math.pi * (frac - warm) / (1 - warm)))
+    return max(scale, 0.01)
+
+
+def _supervised_step(model: GPT, opt: torch.optim.Optimizer, x: torch.Tensor,
+                     y: torch.Tensor) -> float:
+    """One next-token cross-entropy step on ``(x, y)`` (targets -1 ignored); returns the loss."""
+    device = next(model.parameters()).device
+    model.train()
+    logits = model(x.to(device))  # (B, T, vocab)
+    loss = F.cross_entropy(
+        logits.reshape(-1, len(VOCAB)), y.to(device).reshape(-1), ignore_index=-1
+    )  # (B*T, vocab) vs (B*T,); prompt positions are ignored
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    opt.step()
+    return loss.item()
 
 
 def train(
@@ -599,25 +640,11 @@ def train(
         frac = max(step / steps if steps else 0.0, elapsed / seconds if seconds else 0.0)
         if frac >= 1.0:
             break
-        warm = 0.05  # warm-up fraction, then cosine from 1.0 down to 0.1
-        if frac < warm:
-            scale = frac / warm
-        else:
-            scale = 0.1 + 0.45 * (1 + math.cos(math.pi * (frac - warm) / (1 - warm)))
         for group in opt.param_groups:
-            group["lr"] = lr * max(scale, 0.01)
-        model.train()
+            group["lr"] = lr * _lr_scale(frac)
         x, y = _batch(fmt, cfg.max_digits, batch_size, g, cot_share or 0.0)
-        logits = model(x.to(device))  # (B, T, vocab)
-        loss = F.cross_entropy(
-            logits.reshape(-1, len(VOCAB)), y.to(device).reshape(-1), ignore_index=-1
-        )  # (B*T, vocab) vs (B*T,); prompt positions are ignored
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
+        running.append(_supervised_step(model, opt, x, y))
         step += 1
-        running.append(loss.item())
         if step % log_every == 0:
             losses.append(sum(running) / len(running))
             logged.append(step)

@@ -13,8 +13,8 @@ from explainer import grpo
 from explainer.controls import Button, Slider
 from explainer.figures._base import finish
 
-__all__ = ["RUN", "SAMPLE_STEP", "length_curve", "live_run", "pass_at_k", "run_curves",
-           "sample_slider"]
+__all__ = ["RUN", "SAMPLE_STEP", "distill_curves", "length_curve", "live_run", "pass_at_k",
+           "run_curves", "sample_slider"]
 
 _METRICS = {"accuracy": "answers exactly right", "scratchpad_share": "answers with a scratchpad"}
 
@@ -96,6 +96,37 @@ def pass_at_k(evals: pd.DataFrame) -> alt.Chart:
     return finish(chart, description=(
         "Chance that at least one of k sampled answers is right, for the base model and the "
         "model after GRPO: RL lifts k = 1 far more than k = 64."))
+
+
+def distill_curves(checks: pd.DataFrame) -> alt.Chart:
+    """Held-out accuracy of the small student against training seconds, distilled vs GRPO.
+
+    Args:
+        checks: ``data/grpo_distill.csv``: ``run`` (``distill``/``grpo``), ``seconds``,
+            ``accuracy``.
+    """
+    df = checks[["run", "seconds", "accuracy"]].copy()
+    df["method"] = df["run"].map({"distill": "distillation from the GRPO model",
+                                  "grpo": "GRPO on its own samples"})
+    df["pct"] = (100 * df["accuracy"]).round(1)
+    df["seconds"] = df["seconds"].round(1)
+    chart = (
+        alt.Chart(df, title=alt.Title("A small model: distillation or reinforcement learning?",
+                                      subtitle="Same starting model, same training time; "
+                                               "held-out problems at temperature 1"))
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("seconds:Q", title="training time (s, one CPU thread)"),
+            y=alt.Y("pct:Q", title="answers exactly right (%)", scale=alt.Scale(domain=[0, 100])),
+            color=alt.Color("method:N", title=None,
+                            legend=alt.Legend(orient="bottom", columns=1, labelLimit=400)),
+            tooltip=["method", "seconds", "pct"],
+        )
+        .properties(height=260)
+    )
+    return finish(chart, description=(
+        "Held-out accuracy of the small student model against training time, once trained on "
+        "the large GRPO model's right answers and once trained by GRPO on its own samples."))
 
 
 # the step slider over the shipped run's recorded samples (every SAMPLE_EVERY steps)

@@ -1,0 +1,96 @@
+"""Tests for explainer.distill: rejection sampling keeps exactly the right answers, a
+distillation step learns the kept texts, bad input, and the shipped comparison."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from explainer import distill
+from explainer.distill import STUDENT, distill as run_distill, rejection_sample
+from explainer.gpt import GPT
+from explainer.reasoning import (
+    MIXED,
+    Reasoner,
+    ReasonerConfig,
+    _examples,
+    format_example,
+)
+
+
+class _Oracle(Reasoner):
+    """A 'teacher' that writes the textbook scratchpad, wrong on every third problem."""
+
+    def __init__(self):
+        cfg = ReasonerConfig(fmt=MIXED, n_layer=1, n_head=2, n_embd=8)
+        super().__init__(GPT(cfg.gpt_config()), cfg)
+
+    def generate(self, problems, *, temperature=1.0, samples=1, seed=None, batch_size=4096):
+        out = []
+        for i, p in enumerate(problems):
+            text = format_example(p, "cot")
+            if i % 3 == 2:  # corrupt the answer's last digit
+                d = text[-2]
+                text = text[:-2] + str((int(d) + 1) % 10) + "."
+            out.append([text] * samples)
+        return out
+
+
+def _tiny_student(seed=0):
+    torch.manual_seed(seed)
+    cfg = ReasonerConfig(fmt=MIXED, n_layer=1, n_head=2, n_embd=16)
+    return Reasoner(GPT(cfg.gpt_config()), cfg)
+
+
+def test_rejection_sample_keeps_exactly_the_right_answers():
+    problems = ["12+34", "99999+1", "5+5", "70000+30000", "1+1", "4+4"]
+    kept = rejection_sample(_Oracle(), problems, seed=0)
+    # problems 2 and 5 (0-based) were answered wrongly by construction
+    assert kept == [format_example(p, "cot") for i, p in enumerate(problems) if i % 3 != 2]
+
+
+def test_a_distillation_step_lowers_the_loss_on_the_kept_texts():
+    student, teacher = _tiny_student(), _Oracle()
+    probe = rejection_sample(teacher, ["12+34", "99999+1", "31416+27183"], seed=0)
+    x, y = _examples(probe, 5)
+
+    def loss_of(model):
+        with torch.no_grad():
+            logits = model(x)
+            return torch.nn.functional.cross_entropy(
+                logits.reshape(-1, logits.shape[-1]), y.reshape(-1), ignore_index=-1).item()
+
+    res = run_distill(student, teacher, steps=20, batch_size=16, lr=1e-2, seed=0)
+    assert loss_of(res.policy.model) < 0.8 * loss_of(student.model)
+    assert list(res.log.columns) == list(distill.LOG_COLUMNS) and len(res.log) == 20
+    assert res.log["kept"].between(0.6, 0.7).all()  # two in three kept, every step
+    assert res.policy.meta["distill"]["steps"] == 20
+    # the starting student is untouched, and the run is reproducible
+    again = run_distill(student, teacher, steps=20, batch_size=16, lr=1e-2, seed=0)
+    assert again.log.drop(columns="seconds").equals(res.log.drop(columns="seconds"))
+
+
+def test_distill_rejects_bad_input():
+    student, teacher = _tiny_student(), _Oracle()
+    for kw in ({"steps": 0}, {"batch_size": 0}, {"seconds": -1}, {"lr": 0},
+               {"temperature": -1}):
+        name = next(iter(kw))
+        with pytest.raises(ValueError, match=name):
+            run_distill(student, teacher, **{"steps": 1, **kw})
+    with pytest.raises(ValueError, match="steps"):
+        run_distill(student, teacher)
+    with pytest.raises(ValueError, match="teacher"):
+        run_distill(student, "a model")
+    six = Reasoner(GPT(ReasonerConfig(fmt=MIXED, max_digits=6, n_layer=1, n_head=2,
+                                      n_embd=8).gpt_config()),
+                   ReasonerConfig(fmt=MIXED, max_digits=6, n_layer=1, n_head=2, n_embd=8))
+    with pytest.raises(ValueError, match="max_digits"):
+        run_distill(student, six, steps=1)
+
+
+def test_student_is_smaller_than_the_teacher():
+    from explainer.reasoning import load_pretrained
+
+    teacher = load_pretrained("grpo")
+    n = lambda cfg: sum(p.numel() for p in GPT(cfg.gpt_config()).parameters())  # noqa: E731
+    assert n(STUDENT) < 0.35 * n(teacher.config)
