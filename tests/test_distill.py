@@ -94,3 +94,22 @@ def test_student_is_smaller_than_the_teacher():
     teacher = load_pretrained("grpo")
     n = lambda cfg: sum(p.numel() for p in GPT(cfg.gpt_config()).parameters())  # noqa: E731
     assert n(STUDENT) < 0.35 * n(teacher.config)
+
+
+def test_shipped_comparison_and_students():
+    from explainer.distill import load_comparison
+    from explainer.reasoning import load_pretrained
+
+    checks = load_comparison()
+    assert set(checks["base"]) == {"student_base", "student_direct_base"}
+    assert set(checks["run"]) == {"distill", "grpo"}
+    starts = checks[checks["step"] == 0].groupby("base")["accuracy"].nunique()
+    assert (starts == 1).all()  # both runs of a base start from the same checked model
+    for name in ("student_base", "student_distill", "student_grpo", "student_direct_base",
+                 "student_direct_distill", "student_direct_grpo"):
+        assert load_pretrained(name).config == STUDENT
+    # from the student that never saw a scratchpad, no GRPO sample was ever right: every
+    # advantage was zero and the KL term starts at zero, so GRPO never moved its weights
+    before = load_pretrained("student_direct_base").model.state_dict()
+    after = load_pretrained("student_direct_grpo").model.state_dict()
+    assert all(torch.equal(before[k], v) for k, v in after.items())

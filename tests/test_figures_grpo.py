@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from explainer import grpo
+from explainer import distill, grpo
 from explainer.figures import grpo as fig
 from figure_checks import check_controls, check_spec
 
@@ -20,10 +20,13 @@ def charts():
         "length_curve": (fig.length_curve(main), []),
         "pass_at_k": (fig.pass_at_k(ev), []),
         "sample_slider": (fig.sample_slider(samples), [fig.SAMPLE_STEP]),
+        "slip_curves": (fig.slip_curves(log, {"main": "beta 0.04", "beta0": "beta 0"}), []),
+        "distill_curves": (fig.distill_curves(distill.load_comparison()), []),
     }
 
 
-NAMES = ["run_curves", "length_curve", "pass_at_k", "sample_slider"]
+NAMES = ["run_curves", "length_curve", "pass_at_k", "sample_slider", "slip_curves",
+         "distill_curves"]
 
 
 @pytest.mark.parametrize("name", NAMES)

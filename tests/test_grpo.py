@@ -230,6 +230,9 @@ def test_shipped_base_and_grpo_models_on_fresh_held_out_problems():
     assert after["scratchpad_share"] > 0.95 and after["response_length"] > 2 * base[
         "response_length"]
     assert after["accuracy"] > base["accuracy"] + 0.4
+    assert after["accuracy"] >= 0.9  # the target, on problems no run has seen
+    # the base can think, it just rarely chooses to: its scratchpads are mostly right
+    assert base["accuracy_scratchpad"] > 0.85 and base["accuracy_direct"] < 0.05
     # both parse either format
     for name in ("base", "grpo"):
         answers = load_pretrained(name).solve(held_out[:5], temperature=1.0, samples=3, seed=0)
@@ -251,3 +254,31 @@ def test_rollout_stats_splits_accuracy_by_format():
     assert stats["accuracy_scratchpad"] == 0.5 and stats["accuracy_direct"] == 0.5
     cot_len = len(format_example("12+34", "cot").partition("=")[2])
     assert stats["response_length"] == (2 * cot_len + 2 * len("000046.")) / 4
+
+
+def test_slipped_steps_counts_what_the_accuracy_reward_ignores():
+    from explainer.grpo import slipped_steps
+
+    textbook = format_example("50505+49595", "cot")
+    assert slipped_steps("50505+49595", textbook) == 0
+    # a wrong first step ("0+5" instead of "5+5") but the right answer: reward 1, one slip
+    slipped = textbook.replace("=5+5+0=10;", "=0+5+0=10;", 1)
+    assert slipped != textbook and accuracy_reward("50505+49595", slipped) == 1.0
+    assert slipped_steps("50505+49595", slipped) == 1
+    assert slipped_steps("50505+49595", "50505+49595=100100.") == 0  # no scratchpad
+    short = textbook.replace(";5+4+1=10>", ">", 1)  # the last step left out
+    assert slipped_steps("50505+49595", short) == 1
+
+
+def test_slipped_steps_by_part():
+    from explainer.grpo import slipped_steps
+
+    textbook = format_example("50505+49595", "cot")
+    copy_slip = textbook.replace("=5+5+0=10;", "=0+5+0=10;", 1)  # wrong input, right sum
+    sum_slip = textbook.replace("=5+5+0=10;", "=5+5+0=11;", 1)  # right inputs, wrong sum
+    assert [slipped_steps("50505+49595", copy_slip, part=p) for p in ("any", "inputs", "sum")] \
+        == [1, 1, 0]
+    assert [slipped_steps("50505+49595", sum_slip, part=p) for p in ("any", "inputs", "sum")] \
+        == [1, 0, 1]
+    with pytest.raises(ValueError, match="part"):
+        slipped_steps("1+1", textbook, part="middle")

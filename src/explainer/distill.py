@@ -52,6 +52,7 @@ __all__ = [
     "STUDENT",
     "DistillResult",
     "distill",
+    "load_comparison",
     "rejection_sample",
 ]
 
@@ -59,7 +60,7 @@ __all__ = [
 # (2 layers, 4 heads, 32-dim embeddings: about a quarter of the teacher's parameters)
 STUDENT = ReasonerConfig(fmt=MIXED, n_layer=2, n_head=4, n_embd=32)
 BATCH_SIZE = 128  # problems the teacher answers per step
-LR = 1e-3  # the student's peak AdamW learning rate
+LR = 3e-3  # the student's peak AdamW learning rate (explainer.reasoning.train's default)
 LOG_COLUMNS = ("step", "seconds", "kept", "loss")
 
 
@@ -210,3 +211,15 @@ def distill(
     log = pd.DataFrame(rows, columns=list(LOG_COLUMNS)).astype({"step": "int64"})
     return DistillResult(model, step, seconds_spent, log, new)
 
+
+
+def load_comparison() -> pd.DataFrame:
+    """The shipped distillation-vs-GRPO comparison (``data/grpo_distill.csv``).
+
+    One row per held-out check: ``run`` (``distill``/``grpo``), ``step`` (0 = the
+    student's base), ``seconds`` (training seconds), and the
+    :func:`explainer.grpo.rollout_stats` columns. How it was made: ``data/README.md``.
+    """
+    from explainer.data import read_csv
+
+    return read_csv("grpo_distill.csv")

@@ -59,6 +59,7 @@ from explainer.reasoning import (
     _prompt,
     decode,
     encode,
+    format_example,
     parse_answer,
     uses_scratchpad,
 )
@@ -87,6 +88,7 @@ __all__ = [
     "load_log",
     "load_samples",
     "rollout_stats",
+    "slipped_steps",
     "train_grpo",
 ]
 
@@ -106,7 +108,7 @@ SAMPLE_EVERY = 10  # the shipped run records sample answers every this many step
 SAMPLE_PROBLEMS = ("48765+25937", "31416+27183", "99999+1", "50505+49595")  # shown in the chapter
 
 LOG_COLUMNS = ("step", "seconds", "reward", "accuracy", "scratchpad_share", "response_length",
-               "kl", "loss")
+               "right_with_slips", "kl", "loss")
 
 
 # --------------------------------------------------------------------------- checks
@@ -291,6 +293,35 @@ def length_reward(problem: str, text: str) -> float:
     return min(len(text.partition("=")[2]), longest) / longest
 
 
+def slipped_steps(problem: str, text: str, *, part: str = "any") -> int:
+    """How many scratchpad steps of ``text`` differ from the textbook scratchpad of ``problem``.
+
+    0 for an answer without a scratchpad. The accuracy reward never looks at the steps,
+    so an answer can be right with slips in its working (and wrong with none): this
+    counts what the reward ignores. A missing or extra step counts as a slip.
+
+    Args:
+        problem: ``"a+b"``.
+        text: a generated answer (prompt included).
+        part: ``"any"`` (the whole step ``a+b+c=ss``), ``"inputs"`` (the digits and carry
+            before ``=``) or ``"sum"`` (the two digits after it); with ``"inputs"`` and
+            ``"sum"`` a step that is not laid out ``d+d+d=dd`` counts as a slip.
+
+    Raises:
+        ValueError: ``part`` is not one of the three.
+    """
+    if part not in ("any", "inputs", "sum"):
+        raise ValueError(f"part must be 'any', 'inputs' or 'sum', got {part!r}")
+    if not (isinstance(text, str) and uses_scratchpad(text)):
+        return 0
+    written = text.partition("=")[2].partition(">")[0].split(";")
+    textbook = format_example(problem, "cot").partition("=")[2].partition(">")[0].split(";")
+    cut = {"any": slice(None), "inputs": slice(0, 5), "sum": slice(6, None)}[part]
+    slips = sum(w[cut] != t[cut] or (part != "any" and len(w) != len(t))
+                for w, t in zip(written, textbook))
+    return slips + abs(len(written) - len(textbook))
+
+
 REWARDS: dict[str, Callable[[str, str], float]] = {
     "accuracy": accuracy_reward,
     "format": format_reward,
@@ -393,8 +424,10 @@ class GRPOResult(gpt.TrainResult):
         ``reward``, ``accuracy``, ``scratchpad_share`` and ``response_length`` describe
         the step's own samples (fresh problems, sampled at the training temperature
         *before* that step's update, so they measure the policy on unseen problems);
-        ``kl`` is the mean per-token k3 estimate towards the reference; ``loss`` is
-        the GRPO loss of the step's first update.
+        ``right_with_slips`` is the share of the right answers whose scratchpad has a
+        step that differs from the textbook one (:func:`slipped_steps`; NaN if none was
+        right); ``kl`` is the mean per-token k3 estimate towards the reference; ``loss``
+        is the GRPO loss of the step's first update.
         """
         return self.history
 
@@ -532,6 +565,8 @@ def train_grpo(
         m = mask.float()
         kl = float((k3_kl(old_logp, ref_logp) * m).sum() / m.sum())  # logged even when beta = 0
         correct = [accuracy_reward(problems[i // group_size], t) for i, t in enumerate(texts)]
+        slips = [slipped_steps(problems[i // group_size], t) > 0
+                 for i, (t, c) in enumerate(zip(texts, correct)) if c]
         row = {
             "step": step,
             "seconds": clock.seconds(),
@@ -539,6 +574,7 @@ def train_grpo(
             "accuracy": sum(correct) / len(correct),
             "scratchpad_share": sum(map(uses_scratchpad, texts)) / len(texts),
             "response_length": float(m.sum(1).mean()),
+            "right_with_slips": sum(slips) / len(slips) if slips else float("nan"),
             "kl": kl,
             "loss": first_loss,
         }

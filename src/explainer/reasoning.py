@@ -98,7 +98,10 @@ _WEIGHTS = {"direct": "reasoner_direct.pt", "cot": "reasoner_cot.pt",
             "base": "reasoner_base.pt", "grpo": "reasoner_grpo.pt",
             "student_base": "reasoner_student_base.pt",
             "student_distill": "reasoner_student_distill.pt",
-            "student_grpo": "reasoner_student_grpo.pt"}
+            "student_grpo": "reasoner_student_grpo.pt",
+            "student_direct_base": "reasoner_student_direct_base.pt",
+            "student_direct_distill": "reasoner_student_direct_distill.pt",
+            "student_direct_grpo": "reasoner_student_direct_grpo.pt"}
 PRETRAINED = tuple(_WEIGHTS)  # names load_pretrained knows
 
 
@@ -452,7 +455,9 @@ def load_pretrained(fmt: str, *, device: str | torch.device = "cpu") -> Reasoner
     the shipped GRPO run (:mod:`explainer.grpo`). Both mixed models parse either format.
     ``"student_base"``: a smaller model (:data:`explainer.distill.STUDENT`) made by the
     base's recipe; ``"student_distill"`` and ``"student_grpo"``: it after distillation
-    from ``"grpo"`` and after GRPO on its own, for the same training time.
+    from ``"grpo"`` and after GRPO on its own, for the same training time. The three
+    ``"student_direct_*"`` models are the same experiment from a student base trained
+    on direct answers only (it has never seen a scratchpad).
 
     No network; takes milliseconds. How the weights were trained: ``data/README.md``.
     """
