@@ -20,7 +20,9 @@ Stages (run all, or name some):
   against GRPO for ``DISTILL_SECONDS`` of training each, with held-out accuracy every
   ``DISTILL_CHECK_EVERY`` steps (``data/grpo_distill.csv``; distillation from the direct student
   runs ``DISTILL_LONGER`` seconds) and the four trained students
-  (``reasoner_student[_direct]_{distill,grpo}.pt``). ``distill:<base>`` redoes one base.
+  (``reasoner_student[_direct]_{distill,grpo}.pt``); the GRPO runs' per-step logs go to
+  ``data/grpo_log.csv`` (runs ``student_grpo``, ``student_direct_grpo``). ``distill:<base>``
+  redoes one base, ``distill:<base>:grpo`` one method.
 
 Usage: ``python scripts/make_grpo.py [base] [main] [eval] [ablations] [student] [distill]``
 (``distill:<base>`` for one starting student).
@@ -184,7 +186,8 @@ def make_seeds() -> None:
     _save_csv(pd.DataFrame(rows), "grpo_seeds.csv")
 
 
-def make_distill(bases: tuple[str, ...] = DISTILL_BASES) -> None:
+def make_distill(bases: tuple[str, ...] = DISTILL_BASES,
+                 methods: tuple[str, ...] = ("distill", "grpo")) -> None:
     teacher = load_pretrained("grpo")
     rows: list[dict] = []
     for base in bases:
@@ -203,29 +206,36 @@ def make_distill(bases: tuple[str, ...] = DISTILL_BASES) -> None:
             return check
 
         start = grpo.rollout_stats(student, DISTILL_CHECK_PROBLEMS, temperature=1.0, seed=0)
-        for run in ("distill", "grpo"):
+        for run in methods:
             rows.append({"base": base, "run": run, "step": 0, "seconds": 0.0, **start})
-        seconds = DISTILL_LONGER.get(base, DISTILL_SECONDS)
-        res = distill.distill(student, teacher, seconds=seconds, seed=0,
-                              callback=checker("distill"))
-        res.policy.save(DATA_DIR / "weights" / f"reasoner_{name}_distill.pt")
-        res = grpo.train_grpo(student, steps=None, seconds=DISTILL_SECONDS, seed=0,
-                              callback=checker("grpo"))
-        res.policy.save(DATA_DIR / "weights" / f"reasoner_{name}_grpo.pt")
+        if "distill" in methods:
+            seconds = DISTILL_LONGER.get(base, DISTILL_SECONDS)
+            res = distill.distill(student, teacher, seconds=seconds, seed=0,
+                                  callback=checker("distill"))
+            res.policy.save(DATA_DIR / "weights" / f"reasoner_{name}_distill.pt")
+        if "grpo" in methods:
+            res = grpo.train_grpo(student, steps=None, seconds=DISTILL_SECONDS, seed=0,
+                                  callback=checker("grpo"))
+            res.policy.save(DATA_DIR / "weights" / f"reasoner_{name}_grpo.pt")
+            _merge_log(f"{name}_grpo", res.log)  # its per-step log, beside the main run's
     new = pd.DataFrame(rows)
     path = DATA_DIR / "grpo_distill.csv"  # read at the end: other bases may be running beside
     old = pd.read_csv(path).drop(columns="source_id") if os.path.exists(path) else None
-    if old is not None and "base" in old:
-        new = pd.concat([old[~old["base"].isin(bases)], new])
-    _save_csv(new.reset_index(drop=True), "grpo_distill.csv")
+    if old is not None:
+        done = set(zip(new["base"], new["run"]))
+        old = old[[pair not in done for pair in zip(old["base"], old["run"])]]
+        new = pd.concat([old, new])
+    _save_csv(new.sort_values(["base", "run", "step"]).reset_index(drop=True),
+              "grpo_distill.csv")
 
 
 if __name__ == "__main__":
     torch.set_num_threads(1)
     stages = sys.argv[1:] or ["base", "main", "eval", "ablations", "student", "distill"]
     for stage in stages:
-        if stage.startswith("distill:"):  # distill:<base>, one starting student
-            make_distill((stage.partition(":")[2],))
+        if stage.startswith("distill:"):  # distill:<base>[:<method>], one starting student
+            _, base, method = (stage + ":").split(":")[:3]
+            make_distill((base,), (method,) if method else ("distill", "grpo"))
             continue
         {"base": make_base, "main": make_main, "eval": make_eval, "ablations": make_ablations,
          "seeds": make_seeds, "student": make_student, "student_direct": make_student_direct,

@@ -108,8 +108,13 @@ def test_shipped_comparison_and_students():
     for name in ("student_base", "student_distill", "student_grpo", "student_direct_base",
                  "student_direct_distill", "student_direct_grpo"):
         assert load_pretrained(name).config == STUDENT
-    # from the student that never saw a scratchpad, no GRPO sample was ever right: every
-    # advantage was zero and the KL term starts at zero, so GRPO never moved its weights
-    before = load_pretrained("student_direct_base").model.state_dict()
-    after = load_pretrained("student_direct_grpo").model.state_dict()
-    assert all(torch.equal(before[k], v) for k, v in after.items())
+    # from the student that never saw a scratchpad, GRPO almost never samples a right answer
+    # (so almost every advantage is zero) and its held-out accuracy stays at zero
+    from explainer.grpo import load_log
+
+    log = load_log()
+    rl = log[log["run"] == "student_direct_grpo"]
+    assert len(rl) > 100 and (rl["reward"] > 0).mean() < 0.05
+    ends = checks.sort_values("seconds").groupby(["base", "run"])["accuracy"].last()
+    assert ends[("student_direct_base", "grpo")] == 0
+    assert ends[("student_direct_base", "distill")] > 0.5  # distillation teaches it
