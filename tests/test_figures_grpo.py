@@ -44,3 +44,15 @@ def test_step_slider_reaches_exactly_the_recorded_steps():
     s = fig.SAMPLE_STEP
     assert list(range(int(s.min), int(s.max) + 1, int(s.step))) == steps
     assert (s.max, s.step) == (grpo.STEPS, grpo.SAMPLE_EVERY)
+
+
+def test_distill_chart_has_one_panel_per_starting_student():
+    from explainer import distill
+
+    checks = distill.load_comparison()
+    spec = fig.distill_curves(checks).to_dict()
+    assert spec["facet"]["field"] == "student"
+    values = next(iter(spec["datasets"].values()))
+    assert {v["student"] for v in values} == set(fig._STUDENT_BASES.values())
+    assert {v["method"] for v in values} == {"distillation from the GRPO model",
+                                             "GRPO on its own samples"}

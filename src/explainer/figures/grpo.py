@@ -160,98 +160,13 @@ def distill_curves(checks: pd.DataFrame) -> alt.Chart:
         .facet(facet=alt.Facet("student:N", title=None, sort=list(_STUDENT_BASES.values())),
                columns=2)
         .properties(title=alt.Title("A small model: distillation or reinforcement learning?",
-                                    subtitle="Same starting model, same training time; "
-                                             "held-out problems at temperature 1"))
+                                    subtitle="Each panel: one starting student; held-out "
+                                             "problems at temperature 1"))
     )
     return finish(chart, width=None, description=(
         "Held-out accuracy of the small student model against training time, trained on the "
         "large GRPO model's right answers or by GRPO on its own samples, for a student taught "
         "the scratchpad and for one that never saw it."))
-
-
-def slip_curves(log: pd.DataFrame, runs: dict[str, str]) -> alt.Chart:
-    """Share of right answers whose scratchpad has a slipped step, per RL step and run.
-
-    Args:
-        log: per-step log with ``run``, ``step`` and ``right_with_slips`` columns.
-        runs: run name -> label, in legend order.
-    """
-    df = log[log["run"].isin(runs)][["run", "step", "right_with_slips"]].dropna().copy()
-    df["label"] = df["run"].map(runs)
-    df["pct"] = (100 * df["right_with_slips"]).round(1)
-    chart = (
-        alt.Chart(df, title=alt.Title("Right answers, sloppy working",
-                                      subtitle="Share of each step's right answers with a "
-                                               "wrong step in the scratchpad"))
-        .mark_line()
-        .encode(
-            x=alt.X("step:Q", title="RL step"),
-            y=alt.Y("pct:Q", title="% of right answers", scale=alt.Scale(domain=[0, 100])),
-            color=alt.Color("label:N", title=None, sort=list(runs.values()),
-                            legend=alt.Legend(orient="bottom", columns=1, labelLimit=400)),
-            tooltip=["label", "step", "pct"],
-        )
-        .properties(height=260)
-    )
-    return finish(chart, description=(
-        "Per RL step, the share of right answers whose written working contains a step that "
-        "differs from the textbook scratchpad; the reward only checks the final answer."))
-
-
-def pass_at_k(evals: pd.DataFrame) -> alt.Chart:
-    """pass@k (k = 1..64, log axis) of the base and GRPO models at temperature 1."""
-    df = evals[evals["metric"] == "pass_at_k"].copy()
-    df["model_label"] = df["model"].map({"base": "base model", "grpo": "after GRPO"})
-    df["pct"] = (100 * df["value"]).round(1)
-    chart = (
-        alt.Chart(df, title=alt.Title("pass@k before and after reinforcement learning",
-                                      subtitle="Held-out problems, 64 samples each, temperature 1"))
-        .mark_line(point=True)
-        .encode(
-            x=alt.X("k:Q", title="samples per problem (k)", scale=alt.Scale(type="log", base=2),
-                    axis=alt.Axis(values=[1, 2, 4, 8, 16, 32, 64])),
-            y=alt.Y("pct:Q", title="problems with a right answer among k (%)",
-                    scale=alt.Scale(domain=[0, 100])),
-            color=alt.Color("model_label:N", title=None,
-                            legend=alt.Legend(orient="bottom", labelLimit=400)),
-            tooltip=["model_label", "k", "pct"],
-        )
-        .properties(height=260)
-    )
-    return finish(chart, description=(
-        "Chance that at least one of k sampled answers is right, for the base model and the "
-        "model after GRPO: RL lifts k = 1 far more than k = 64."))
-
-
-def distill_curves(checks: pd.DataFrame) -> alt.Chart:
-    """Held-out accuracy of the small student against training seconds, distilled vs GRPO.
-
-    Args:
-        checks: ``data/grpo_distill.csv``: ``run`` (``distill``/``grpo``), ``seconds``,
-            ``accuracy``.
-    """
-    df = checks[["run", "seconds", "accuracy"]].copy()
-    df["method"] = df["run"].map({"distill": "distillation from the GRPO model",
-                                  "grpo": "GRPO on its own samples"})
-    df["pct"] = (100 * df["accuracy"]).round(1)
-    df["seconds"] = df["seconds"].round(1)
-    chart = (
-        alt.Chart(df, title=alt.Title("A small model: distillation or reinforcement learning?",
-                                      subtitle="Same starting model, same training time; "
-                                               "held-out problems at temperature 1"))
-        .mark_line(point=True)
-        .encode(
-            x=alt.X("seconds:Q", title="training time (s, one CPU thread)"),
-            y=alt.Y("pct:Q", title="answers exactly right (%)", scale=alt.Scale(domain=[0, 100])),
-            color=alt.Color("method:N", title=None,
-                            legend=alt.Legend(orient="bottom", columns=1, labelLimit=400)),
-            tooltip=["method", "seconds", "pct"],
-        )
-        .properties(height=260)
-    )
-    return finish(chart, description=(
-        "Held-out accuracy of the small student model against training time, once trained on "
-        "the large GRPO model's right answers and once trained by GRPO on its own samples."))
 
 
 # the step slider over the shipped run's recorded samples (every SAMPLE_EVERY steps)
