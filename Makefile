@@ -62,13 +62,16 @@ browser: $(VENV)/.installed chromium
 # Every test: unit + hygiene + failing-build tests, every chapter via nbmake,
 # a full book build, then headless Chromium against the built site.
 # Prints each part's wall time at the end (CONTRIBUTING.md keeps the latest figures).
+# Every part runs even if an earlier one fails (one run shows every failure); the target
+# fails if any part failed, naming them.
 test: $(VENV)/.installed chromium
-	@t0=$$(date +%s); \
-	$(MAKE) unit; t1=$$(date +%s); \
-	$(MAKE) nbmake; t2=$$(date +%s); \
-	$(MAKE) book; t3=$$(date +%s); \
-	$(MAKE) browser; t4=$$(date +%s); \
-	echo "make test wall time: unit $$((t1-t0)) s, nbmake $$((t2-t1)) s, book $$((t3-t2)) s, browser $$((t4-t3)) s, total $$((t4-t0)) s"
+	@t0=$$(date +%s); failed=""; \
+	$(MAKE) unit || failed="$$failed unit"; t1=$$(date +%s); \
+	$(MAKE) nbmake || failed="$$failed nbmake"; t2=$$(date +%s); \
+	$(MAKE) book || failed="$$failed book"; t3=$$(date +%s); \
+	$(MAKE) browser || failed="$$failed browser"; t4=$$(date +%s); \
+	echo "make test wall time: unit $$((t1-t0)) s, nbmake $$((t2-t1)) s, book $$((t3-t2)) s, browser $$((t4-t3)) s, total $$((t4-t0)) s"; \
+	if [ -n "$$failed" ]; then echo "make test FAILED:$$failed"; exit 1; fi
 
 # -- reading and measuring ---------------------------------------------------
 lab: $(VENV)/.installed
