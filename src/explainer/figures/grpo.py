@@ -38,23 +38,31 @@ def run_curves(log: pd.DataFrame, *, runs: dict[str, str] | None = None,
     long = df.melt(id_vars=["step", "run_label"], value_vars=list(_METRICS),
                    var_name="metric", value_name="value")
     long["series"] = long["run_label"] + long["metric"].map(_METRICS)
-    long["pct"] = (100 * long["value"]).round(1)
-    chart = (
-        alt.Chart(long, title=alt.Title(title, subtitle="Fresh problems each step, sampled at "
-                                        "temperature 1 before the step's update"))
-        .mark_line()
-        .encode(
-            x=alt.X("step:Q", title="RL step"),
-            y=alt.Y("pct:Q", title="% of sampled answers", scale=alt.Scale(domain=[0, 100])),
-            color=alt.Color("series:N", title=None,
-                            legend=alt.Legend(orient="bottom", columns=1, labelLimit=400)),
-            tooltip=["series", "step", "pct"],
-        )
-        .properties(height=280)
-    )
+    chart = _percent_by_step(
+        long, title=alt.Title(title, subtitle="Fresh problems each step, sampled at "
+                              "temperature 1 before the step's update"),
+        y_title="% of sampled answers", height=280)
     return finish(chart, description=(
         "Share of sampled answers that are exactly right and share that write a scratchpad, "
         "per step of reinforcement learning; only correctness was rewarded."))
+
+
+def _percent_by_step(df: pd.DataFrame, *, title: alt.Title, y_title: str, height: int,
+                     sort: list[str] | None = None) -> alt.Chart:
+    """Lines of ``value`` (a fraction, drawn as %) per RL ``step``, one per ``series``."""
+    df = df.assign(pct=(100 * df["value"]).round(1))[["step", "series", "pct"]]
+    return (
+        alt.Chart(df, title=title)
+        .mark_line()
+        .encode(
+            x=alt.X("step:Q", title="RL step"),
+            y=alt.Y("pct:Q", title=y_title, scale=alt.Scale(domain=[0, 100])),
+            color=alt.Color("series:N", title=None, sort=sort,
+                            legend=alt.Legend(orient="bottom", columns=1, labelLimit=400)),
+            tooltip=["series", "step", "pct"],
+        )
+        .properties(height=height)
+    )
 
 
 def length_curve(log: pd.DataFrame) -> alt.Chart:
@@ -80,23 +88,12 @@ def slip_curves(log: pd.DataFrame, runs: dict[str, str]) -> alt.Chart:
         log: per-step log with ``run``, ``step`` and ``right_with_slips`` columns.
         runs: run name -> label, in legend order.
     """
-    df = log[log["run"].isin(runs)][["run", "step", "right_with_slips"]].dropna().copy()
-    df["label"] = df["run"].map(runs)
-    df["pct"] = (100 * df["right_with_slips"]).round(1)
-    chart = (
-        alt.Chart(df, title=alt.Title("Right answers, sloppy working",
-                                      subtitle="Share of each step's right answers with a "
-                                               "wrong step in the scratchpad"))
-        .mark_line()
-        .encode(
-            x=alt.X("step:Q", title="RL step"),
-            y=alt.Y("pct:Q", title="% of right answers", scale=alt.Scale(domain=[0, 100])),
-            color=alt.Color("label:N", title=None, sort=list(runs.values()),
-                            legend=alt.Legend(orient="bottom", columns=1, labelLimit=400)),
-            tooltip=["label", "step", "pct"],
-        )
-        .properties(height=260)
-    )
+    df = log[log["run"].isin(runs)][["run", "step", "right_with_slips"]].dropna()
+    df = df.assign(series=df["run"].map(runs), value=df["right_with_slips"])
+    chart = _percent_by_step(
+        df, title=alt.Title("Right answers, sloppy working", subtitle="Share of each step's "
+                            "right answers with a wrong step in the scratchpad"),
+        y_title="% of right answers", height=260, sort=list(runs.values()))
     return finish(chart, description=(
         "Per RL step, the share of right answers whose written working contains a step that "
         "differs from the textbook scratchpad; the reward only checks the final answer."))
