@@ -162,9 +162,8 @@ def distill(
     if steps is None and seconds is None:
         raise ValueError("give steps (>= 1) or seconds (> 0), or both")
     for name, value in (("steps", steps), ("batch_size", batch_size)):
-        if value is None and name == "steps":
-            continue
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        if (value is not None or name == "batch_size") and (
+                isinstance(value, bool) or not isinstance(value, int) or value < 1):
             raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
     if seconds is not None and (not isinstance(seconds, (int, float)) or not seconds > 0):
         raise ValueError(f"seconds must be > 0, got {seconds!r}")
