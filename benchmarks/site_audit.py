@@ -42,14 +42,16 @@ def main() -> None:
     ap.add_argument("--shots", type=Path, help="save screenshots here")
     ap.add_argument("--detail", action="store_true", help="list each finding")
     ap.add_argument("--only", nargs="*", help="chapter names (e.g. costs moe)")
+    ap.add_argument("--site", type=Path, default=SITE, help="a built site (default _build/html)")
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
     server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(_Quiet, directory=str(SITE)))
+        ("127.0.0.1", 0), functools.partial(_Quiet, directory=str(args.site)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}"
     names = [c for c in chapters() if not args.only or c.split("/")[-1] in args.only]
+    names += [f"chapters/{n}" for n in args.only or [] if f"chapters/{n}" not in names]
     print(f"{'chapter':<28}{'code lines':>11}{'raw tables':>11}{'empty charts':>13}"
           f"{'clipped@390':>12}{'build talk':>11}")
     with sync_playwright() as p:

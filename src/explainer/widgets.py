@@ -24,13 +24,14 @@ live, nothing in the book build.
 
 from __future__ import annotations
 
+import html
 import os
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 from explainer.controls import Button, Choice, Control, Slider, check_bound
 
-__all__ = ["BOOK_BUILD_ENV", "in_book_build", "live_or_static", "live_panel", "progress"]
+__all__ = ["BOOK_BUILD_ENV", "RUN_IT_YOURSELF", "badge", "in_book_build", "live_or_static", "live_panel", "progress"]
 
 BOOK_BUILD_ENV = "EXPLAINER_BOOK_BUILD"
 T = TypeVar("T")
@@ -97,22 +98,34 @@ def live_or_static(controls: Sequence[Control], compute: Callable[..., Any], sta
 
     Returns nothing, so that a call ending a cell does not display twice.
     """
-    from IPython.display import Markdown, display
+    from IPython.display import HTML, display
 
     if hasattr(static, "to_dict"):
         check_bound(static, controls)
     if in_book_build():
-        page_controls = any(isinstance(c, (Slider, Choice)) for c in controls)
-        display(Markdown(
-            f"*In JupyterLab this cell shows live {what}, recomputed in Python. Here the chart "
-            "responds to its controls in your browser, from values computed when the book was "
-            "built.*" if page_controls else
-            f"*In JupyterLab this cell shows {what}, run in Python; it needs a live kernel, so "
-            "this page shows the results shipped with the book instead.*"
-        ))
+        display(HTML(badge(what, page_controls=any(isinstance(c, (Slider, Choice))
+                                                   for c in controls))))
         display(static)
         return
     display(live_panel(controls, compute))
+
+
+RUN_IT_YOURSELF = "how_made.html#run-it-yourself"
+
+
+def badge(what: str, *, page_controls: bool) -> str:
+    """The one short badge the page shows where a live notebook version exists.
+
+    Args:
+        what: what the notebook offers ("sliders for price and MFU").
+        page_controls: whether this page's chart has working controls of its own.
+    """
+    if not isinstance(what, str) or not what.strip():
+        raise ValueError(f"what must be a non-empty string, got {what!r}")
+    here = ("The controls below work on this page." if page_controls
+            else "This page shows the book's own run.")
+    return (f'<p class="explainer-badge"><a href="{RUN_IT_YOURSELF}">Live in the notebook</a> '
+            f'<span>{html.escape(what[0].upper() + what[1:])}, run in Python. {here}</span></p>')
 
 
 def progress(iterable: Iterable[T], **kwargs: Any) -> Iterable[T]:
