@@ -13,6 +13,7 @@ from urllib.parse import urlparse
 
 import pytest
 import yaml
+from site_audit import EMPTY_MARKS_JS, audit_page
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.browser
@@ -124,6 +125,8 @@ def test_every_bound_control_changes_its_chart(visit, path):
         after = el.evaluate(SNAPSHOT)
         name = el.evaluate("e => e.closest('label') ? e.closest('label').innerText : e.name")
         assert after != before, f"{path}: moving control {i} ({name!r}) changed nothing"
+        empty = el.evaluate("el => (" + EMPTY_MARKS_JS + ")(el.closest('div[id^=\"chart-\"]'))")
+        assert empty == [], f"{path}: after moving control {i} ({name!r}) the chart draws nothing: {empty}"
 
 
 def test_gap_slider_filters_the_benchmark_bars(visit):
@@ -265,3 +268,68 @@ def test_the_index_lists_the_glossary_terms(visit):
     page = visit("genindex.html").page
     links = page.locator('a[href*="glossary.html#term-"]')
     assert links.count() >= 30, f"only {links.count()} glossary terms in the index"
+
+
+# -- what a reader sees (issue 22) ----------------------------------------------------------
+# The five figures of tests/site_audit.py, for every chapter: at most 15 lines of code shown
+# without opening a fold, no pandas table as it comes, no chart whose marks draw nothing, no
+# chart label clipped or cut with an ellipsis on a 390 px phone, at most one phrase about the
+# build ("How this book was made" is about the build, so it is exempt from that one).
+CHAPTERS = [p for p in _pages() if p.startswith("chapters/")]
+MAX_CODE_LINES = 15
+
+
+@pytest.mark.parametrize("path", CHAPTERS)
+def test_a_chapter_reads_as_a_book(browser, site_url, path):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(f"{site_url}/{path}", wait_until="load")
+        page.wait_for_function(CHARTS_DRAWN, timeout=30_000)
+        found = audit_page(page)
+    finally:
+        context.close()
+    assert found["code_lines"] <= MAX_CODE_LINES, f"{path}: {found['code_lines']} visible code lines"
+    assert found["raw_tables"] == 0, f"{path}: {found['raw_tables']} raw pandas tables"
+    assert found["empty_charts"] == [], f"{path}: charts that draw nothing: {found['empty_charts']}"
+    if not path.endswith("how_made.html"):
+        assert len(found["build_talk"]) <= 1, f"{path}: build talk: {found['build_talk']}"
+
+
+@pytest.mark.parametrize("path", CHAPTERS)
+def test_no_chart_label_is_clipped_on_a_phone(browser, site_url, path):
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    try:
+        page = context.new_page()
+        page.goto(f"{site_url}/{path}", wait_until="load")
+        page.wait_for_function(CHARTS_DRAWN, timeout=30_000)
+        found = audit_page(page)
+    finally:
+        context.close()
+    assert found["clipped"] == [], f"{path} at 390 px: " + "; ".join(found["clipped"])
+    assert found["empty_charts"] == [], f"{path} at 390 px: {found['empty_charts']}"
+
+
+def test_the_audit_sees_what_it_measures(browser):
+    """The audit on a hand-made page: each of its five figures can fail."""
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    try:
+        page.set_content("""<main>
+          <div class="cell_input"><pre>a = 1\nb = 2\n\nassert a < b</pre></div>
+          <details><div class="cell_input"><pre>hidden = 1</pre></div></details>
+          <div class="cell_output"><table class="dataframe"><tr><td>2.664e+06</td></tr></table></div>
+          <p>In JupyterLab this cell shows the shipped weights.</p>
+          <div id="chart-x" class="explainer-chart" style="width:200px">
+            <svg class="marks" width="200" height="100">
+              <g class="mark-rect role-mark"><path d="M0,0h0v20h0Z"></path></g>
+              <g class="mark-text role-mark"><text x="150" y="20">a label that runs out of the box</text>
+                <text x="5" y="40">cut…</text></g>
+            </svg></div></main>""")
+        found = audit_page(page)
+    finally:
+        page.close()
+    assert found["code_lines"] == 3
+    assert found["raw_tables"] == 1
+    assert len(found["empty_charts"]) == 1
+    assert len(found["clipped"]) == 2
+    assert len(found["build_talk"]) == 3

@@ -62,7 +62,8 @@ def test_book_build_shows_the_static_chart_bound_to_the_controls(monkeypatch, sh
     chart = _static()
     widgets.live_or_static([K, MODE], lambda **_: pytest.fail("computed in the build"), chart,
                            what="a slider")
-    assert shown[-1] is chart and "live a slider" in shown[0].data and len(shown) == 2
+    assert shown[-1] is chart and "A slider, run in Python" in shown[0].data and len(shown) == 2
+    assert "controls below work on this page" in shown[0].data
 
 
 def test_a_live_kernel_shows_the_panel_not_the_static_chart(monkeypatch, shown):
@@ -73,10 +74,10 @@ def test_a_live_kernel_shows_the_panel_not_the_static_chart(monkeypatch, shown):
     assert [type(w).__name__ for w in shown[-1].children] == ["IntSlider", "Dropdown", "Output"]
 
 
-def test_a_button_only_cell_says_the_page_shows_shipped_results(monkeypatch, shown):
+def test_a_button_only_cell_says_the_page_shows_the_books_own_run(monkeypatch, shown):
     monkeypatch.setenv(widgets.BOOK_BUILD_ENV, "1")
     widgets.live_or_static([Button("go", "Train")], lambda: None, "NOTE", what="a training button")
-    assert "needs a live kernel" in shown[0].data and shown[-1] == "NOTE"
+    assert "the book's own run" in shown[0].data and shown[-1] == "NOTE"
 
 
 @pytest.mark.parametrize("book", ["1", ""])
@@ -87,3 +88,15 @@ def test_a_static_chart_that_drifted_from_its_controls_is_refused(monkeypatch, s
         widgets.live_or_static([K, MODE], lambda **_: None, _static((drifted, MODE)))
     with pytest.raises(ValueError, match="does not bind control 'mode'"):
         widgets.live_or_static([K, MODE], lambda **_: None, _static((K,)))
+
+
+def test_the_badge_is_one_short_line_with_a_link_and_no_build_talk():
+    from explainer.widgets import RUN_IT_YOURSELF, badge
+
+    on_page = badge("sliders for price and <MFU>", page_controls=True)
+    assert RUN_IT_YOURSELF in on_page and "Sliders for price and &lt;MFU&gt;" in on_page
+    assert "controls below work on this page" in on_page
+    assert "book's own run" in badge("a training button", page_controls=False)
+    assert "JupyterLab" not in on_page and "this cell" not in on_page
+    with pytest.raises(ValueError, match="what"):
+        badge("  ", page_controls=True)
