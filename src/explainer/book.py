@@ -5,6 +5,8 @@
   ``explainer-charts.js``, which draws the charts written by
   :func:`explainer.charts.chart_html` in the page's light or dark mode.
 * Drops sphinx-thebe's scripts (loaded twice by Jupyter Book 1, and unused).
+* Exports the panel models to ONNX and installs onnxruntime-web from npm, served
+  from ``_static/models`` and ``_static/ort`` (:func:`run_static`).
 * Puts a reading time under each chapter's title, and shows repository and
   issue links only when ``_config.yml`` names a repository.
 * Marks the build for the notebook kernels it starts
@@ -18,6 +20,9 @@ from __future__ import annotations
 import html
 import os
 import re
+import shutil
+import subprocess
+from pathlib import Path
 from typing import Any
 
 from explainer.charts import CHARTS_JS, STATIC_DIR, VENDORED_JS
@@ -26,9 +31,71 @@ from explainer.widgets import BOOK_BUILD_ENV
 __all__ = ["WORDS_PER_MINUTE", "reading_minutes", "setup"]
 
 
+ORT_VERSION = "1.31.1"  # onnxruntime-web from npm: the page's model runtime
+ORT_FILES = ("ort.wasm.min.js", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm")
+ORT_NPM_DIR = Path(__file__).resolve().parents[2] / ".cache" / "npm-ort"
+
+
+# the npm package carries no licence file; its package.json says MIT (ONNX Runtime's licence)
+ORT_LICENSE = f"""onnxruntime-web {ORT_VERSION} (npm), part of ONNX Runtime: MIT License
+
+Copyright (c) Microsoft Corporation
+
+Permission is hereby granted, free of charge, to any person obtaining a copy of this software and
+associated documentation files (the "Software"), to deal in the Software without restriction,
+including without limitation the rights to use, copy, modify, merge, publish, distribute,
+sublicense, and/or sell copies of the Software, and to permit persons to whom the Software is
+furnished to do so, subject to the following conditions:
+
+The above copyright notice and this permission notice shall be included in all copies or
+substantial portions of the Software.
+
+THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR IMPLIED, INCLUDING BUT
+NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY, FITNESS FOR A PARTICULAR PURPOSE AND
+NONINFRINGEMENT. IN NO EVENT SHALL THE AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM,
+DAMAGES OR OTHER LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM, OUT
+OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE SOFTWARE.
+"""
+
+
+def install_ort(npm_dir: Path = ORT_NPM_DIR) -> Path:
+    """onnxruntime-web's ``dist/`` folder, installed from the npm registry on first use."""
+    dist = npm_dir / "node_modules" / "onnxruntime-web" / "dist"
+    if not all((dist / f).exists() for f in ORT_FILES):
+        if shutil.which("npm") is None:
+            raise RuntimeError("npm is needed to install onnxruntime-web for the book's model "
+                               "panels (Debian: apt-get install npm)")
+        npm_dir.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["npm", "install", "--prefix", str(npm_dir), "--no-save", "--no-audit",
+                        "--no-fund", "--ignore-scripts", f"onnxruntime-web@{ORT_VERSION}"],
+                       check=True, stdout=subprocess.DEVNULL)
+    return dist
+
+
+def run_static(outdir: Path) -> Path:
+    """The folder whose ``models/`` and ``ort/`` the site serves from ``_static/``.
+
+    ``models/``: every panel model exported to ONNX from ``data/weights/`` (cached by
+    checkpoint hash) with ``models.json``; ``ort/``: onnxruntime-web's single-threaded
+    WebAssembly runtime and its licence. Both are fetched by a page only when a reader
+    presses a panel's button (``explainer-run.js``).
+    """
+    from explainer.onnx_export import export_reasoners
+
+    root = Path(outdir).parent / "run_static"
+    export_reasoners(root / "models")
+    dist = install_ort()
+    (root / "ort").mkdir(parents=True, exist_ok=True)
+    for name in ORT_FILES:
+        shutil.copy2(dist / name, root / "ort" / name)
+    (root / "ort" / "onnxruntime-web.LICENSE.txt").write_text(ORT_LICENSE)
+    return root
+
+
 def _add_static(app: Any, config: Any) -> None:
-    """Add the vendored bundles to the static path (config-inited hook)."""
+    """Add the vendored bundles and the model panels' files to the static path (config-inited)."""
     config.html_static_path.append(str(STATIC_DIR))
+    config.html_static_path.append(str(run_static(Path(app.outdir))))
 
 
 def _drop_thebe(app: Any, pagename: str, templatename: str, context: dict, doctree: Any) -> None:
@@ -94,4 +161,5 @@ def setup(app: Any) -> dict[str, Any]:
     app.add_css_file("explainer.css")
     app.add_css_file("ledger.css")  # the claims ledger table (explainer.ledger_html)
     app.add_js_file("ledger.js")  # its filters and sorting; a no-op on other pages
+    app.add_js_file("explainer-run.js")  # model panels: load the runtime only on a press
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}

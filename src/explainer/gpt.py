@@ -212,7 +212,9 @@ class CausalSelfAttention(nn.Module):
         if past is not None:
             P = past[0].shape[2]
             k, v = torch.cat([past[0], k], dim=2), torch.cat([past[1], v], dim=2)  # (B, h, P+T, d)
-        mask, causal = None, T > 1
+        # no past: the causal mask (for T = 1 it allows the one key, as no mask would; a plain
+        # bool, so the model exports to ONNX with a dynamic T)
+        mask, causal = None, P == 0
         if P and T > 1:  # query i sits at position P + i: it sees keys 0..P + i
             mask = torch.ones(T, P + T, dtype=torch.bool, device=x.device).tril(diagonal=P)
             causal = False

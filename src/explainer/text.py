@@ -1,12 +1,42 @@
-"""Sentences with computed numbers, shown as Markdown in a chapter."""
+"""Sentences with computed numbers, shown as Markdown in a chapter.
+
+Dollar amounts are escaped (``\\$``) outside code spans: the book's Markdown renders ``\\$`` as
+``$``, and JupyterLab, which typesets ``$…$`` as maths, then shows money as money.
+"""
 
 from __future__ import annotations
 
-__all__ = ["say"]
+import re
+
+__all__ = ["escape_dollars", "say"]
+
+_CODE_SPAN = re.compile(r"(`+)(?:.*?)\1", re.S)
+_BARE_DOLLAR = re.compile(r"(?<!\\)\$")
+
+
+def escape_dollars(markdown: str) -> str:
+    """``markdown`` with every ``$`` outside code spans written ``\\$`` (idempotent).
+
+    Raises:
+        ValueError: if ``markdown`` is not a string.
+    """
+    if not isinstance(markdown, str):
+        raise ValueError(f"markdown must be a string, got {type(markdown).__name__}")
+    out, last = [], 0
+    for m in _CODE_SPAN.finditer(markdown):
+        out.append(_BARE_DOLLAR.sub(r"\\$", markdown[last:m.start()]))
+        out.append(m.group(0))
+        last = m.end()
+    out.append(_BARE_DOLLAR.sub(r"\\$", markdown[last:]))
+    return "".join(out)
 
 
 def say(text: str) -> None:
-    """Display ``text`` as Markdown (a sentence whose numbers were computed in the cell)."""
+    """Display ``text`` as Markdown (a sentence whose numbers were computed in the cell).
+
+    Raises:
+        ValueError: if ``text`` is not a string.
+    """
     from IPython.display import Markdown, display
 
-    display(Markdown(text))
+    display(Markdown(escape_dollars(text)))

@@ -1,0 +1,86 @@
+"""Panels that run the book's models in the reader's browser (no install, no server).
+
+A panel is a labelled HTML form: inputs, a submit button, and an ``<output>`` that receives
+the model's text. ``static/explainer-run.js`` wires every ``form.explainer-run`` on a page:
+when the reader presses the button it loads ``onnxruntime-web`` and the model exported by
+:mod:`explainer.onnx_export` from the site's own ``_static/``, runs it, and writes the
+answer as text. Before a press the page downloads nothing more.
+
+In a live kernel (JupyterLab) the same cells show the library's own widgets instead
+(:func:`explainer.widgets.live_or_static`); a panel is what the published page shows.
+"""
+
+from __future__ import annotations
+
+import html
+import itertools
+from collections.abc import Sequence
+
+from explainer.onnx_export import PANEL_REASONERS, _LABELS
+
+__all__ = ["reasoner"]
+
+_ids = itertools.count(1)
+
+
+def _esc(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def reasoner(*, problem: str = "4821+3659", models: Sequence[str] = PANEL_REASONERS,
+             default_model: str = "grpo", samples: int = 1, temperature: float = 0.0,
+             max_digits: int = 5, key: str = "reasoner") -> str:
+    """The "ask the reasoner" panel: an addition, a model, a temperature, 1-16 samples.
+
+    Args:
+        problem: the addition shown at first (the reader can change it).
+        models: the reasoners offered (names of :data:`explainer.onnx_export.PANEL_REASONERS`).
+        default_model: the one selected at first.
+        samples: answers drawn at first (1-16).
+        temperature: 0 (greedy) to 2.
+        max_digits: the operand width the models were trained on (for the message).
+        key: a short name that makes the form's ids unique on the page.
+
+    Returns:
+        the form's HTML (display it with ``IPython.display.HTML``).
+
+    Raises:
+        ValueError: on a model that is not offered, or a value out of range.
+    """
+    bad = [m for m in models if m not in PANEL_REASONERS]
+    if not models or bad:
+        raise ValueError(f"models must be among {PANEL_REASONERS}, got {list(models)}")
+    if default_model not in models:
+        raise ValueError(f"default_model must be one of {list(models)}, got {default_model!r}")
+    if isinstance(samples, bool) or not isinstance(samples, int) or not 1 <= samples <= 16:
+        raise ValueError(f"samples must be an int in 1..16, got {samples!r}")
+    if not isinstance(temperature, (int, float)) or not 0 <= temperature <= 2:
+        raise ValueError(f"temperature must be a number in [0, 2], got {temperature!r}")
+    if not isinstance(key, str) or not key.isidentifier():
+        raise ValueError(f"key must be a short identifier, got {key!r}")
+    uid = f"run-{key}"
+    options = "".join(
+        f'<option value="{_esc(m)}"{" selected" if m == default_model else ""}>'
+        f"{_esc(_LABELS.get(m, m))}</option>" for m in models)
+    return f"""<form class="explainer-run" data-panel="reasoner" data-max-digits="{max_digits}" id="{uid}"
+  aria-labelledby="{uid}-title" novalidate>
+<p class="explainer-run-title" id="{uid}-title"><strong>Ask the model, in your browser</strong>
+ <span class="explainer-run-note">The model runs on this page; pressing the button downloads it
+ (about half a megabyte) and a WebAssembly runtime, once.</span></p>
+<div class="explainer-run-fields">
+<label for="{uid}-problem">Addition <input id="{uid}-problem" name="problem" type="text"
+  inputmode="numeric" autocomplete="off" spellcheck="false" value="{_esc(problem)}" size="13"
+  aria-describedby="{uid}-status"></label>
+<button type="button" data-action="random">Random problem</button>
+<label for="{uid}-model">Model <select id="{uid}-model" name="model">{options}</select></label>
+<label for="{uid}-temperature">Temperature <input id="{uid}-temperature" name="temperature"
+  type="number" min="0" max="2" step="0.05" value="{temperature}"></label>
+<label for="{uid}-samples">Samples <input id="{uid}-samples" name="samples" type="number"
+  min="1" max="16" step="1" value="{samples}"></label>
+<input type="hidden" name="seed" value="0">
+<button type="submit">Run the model</button>
+</div>
+<p class="explainer-run-status" id="{uid}-status" role="status" aria-live="polite"></p>
+<output class="explainer-run-output" for="{uid}-problem {uid}-model {uid}-temperature {uid}-samples"
+  aria-live="polite"></output>
+</form>"""

@@ -1,0 +1,67 @@
+"""The exported models compute what the torch models compute (issue #24: parity to 1e-4)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from explainer import onnx_export, reasoning
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    out = tmp_path_factory.mktemp("onnx")
+    return out, onnx_export.export_reasoners(out)
+
+
+@pytest.mark.parametrize("name", onnx_export.PANEL_REASONERS)
+def test_onnx_logits_equal_torch_logits(exported, name):
+    """On the book's own inputs (whole worked examples) to 1e-4; on random token strings,
+    whose logits run to +-30, to 1e-4 plus 1e-5 of the logit."""
+    out, manifest = exported
+    r = reasoning.load_pretrained(name)
+    info = manifest["reasoners"][name]
+    fmt = "direct" if r.fmt == "direct" else "cot"
+    texts = [reasoning.format_example(p, fmt)[:-1] for p in reasoning.make_problems(16, digits=4, seed=3)]
+    real = torch.tensor([reasoning.encode(t) for t in texts])  # (16, block_size)
+    gen = torch.Generator().manual_seed(0)
+    for idx, rtol in ((real, 0.0), (real[:1, :2], 0.0), (real[:3, : info["prompt_len"]], 0.0),
+                      (torch.randint(0, len(reasoning.VOCAB), (8, info["block_size"]),
+                                     generator=gen), 1e-5)):
+        with torch.no_grad():
+            want = r.model(idx).numpy()
+        got = onnx_export.onnx_logits(out / info["file"], idx)
+        assert got.shape == want.shape
+        np.testing.assert_allclose(got, want, rtol=rtol, atol=1e-4, err_msg=name)
+
+
+def test_the_manifest_describes_each_file(exported):
+    out, manifest = exported
+    on_disk = json.loads((out / onnx_export.MANIFEST).read_text())
+    assert on_disk == manifest
+    for name, info in manifest["reasoners"].items():
+        assert (out / info["file"]).stat().st_size == info["bytes"]
+        assert info["vocab"] == reasoning.VOCAB and info["max_digits"] == reasoning.MAX_DIGITS
+        cfg = reasoning.load_pretrained(name).config
+        assert info["block_size"] == cfg.block_size == info["prompt_len"] + info["completion_len"] - 1
+
+
+def test_an_unchanged_checkpoint_is_not_exported_again(exported, monkeypatch):
+    out, manifest = exported
+    monkeypatch.setattr(onnx_export, "export_gpt", lambda *a: pytest.fail("exported again"))
+    assert onnx_export.export_reasoners(out) == manifest
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: onnx_export.export_reasoners("/tmp/x", ("nope",)), "names must be shipped"),
+    (lambda: onnx_export.export_reasoners("/tmp/x", ()), "names must be shipped"),
+    (lambda: onnx_export.export_gpt("model", "/tmp/x.onnx"), "model must be"),
+    (lambda: onnx_export.export_gpt(reasoning.load_pretrained("cot").model, "/tmp/x.pt"),
+     "path must end in .onnx"),
+])
+def test_bad_input_is_refused(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
