@@ -65,3 +65,49 @@ def test_an_unchanged_checkpoint_is_not_exported_again(exported, monkeypatch):
 def test_bad_input_is_refused(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_the_mtp_files_compute_the_main_model_and_the_draft(tmp_path):
+    from explainer import mtp
+
+    entry = onnx_export.export_mtp(tmp_path, "mtp")
+    lm = mtp.load_pretrained("mtp")
+    ids = torch.tensor([lm.tokenizer.encode("The main model checks the draft")])
+    logits, hidden = onnx_export.onnx_logits(tmp_path / entry["main"], ids), None
+    import onnxruntime as ort
+
+    main = ort.InferenceSession(str(tmp_path / entry["main"]))
+    logits, hidden = main.run(None, {"idx": ids.numpy()})
+    with torch.no_grad():
+        want_logits, want_hidden = lm.gpt(ids, return_hidden=True)
+        want_draft = lm.gpt.output_head(
+            lm.mtp[0](want_hidden[:, :-1], lm.gpt.transformer.wte(ids[:, 1:]))[0])
+    np.testing.assert_allclose(logits, want_logits.numpy(), atol=1e-4)
+    np.testing.assert_allclose(hidden, want_hidden.numpy(), atol=1e-4)
+    draft = ort.InferenceSession(str(tmp_path / entry["draft"]))
+    got = draft.run(None, {"hidden": hidden[:, :-1], "next_ids": ids[:, 1:].numpy()})[0]
+    np.testing.assert_allclose(got, want_draft.numpy(), atol=1e-4)
+    with pytest.raises(ValueError, match="name must be an MTP model"):
+        onnx_export.export_mtp(tmp_path, "plain")
+
+
+@pytest.mark.parametrize("run", ["none", "aux_loss", "bias"])
+def test_the_moe_routing_file_chooses_the_experts_the_model_chooses(tmp_path, run):
+    from explainer import moe_lm
+    from explainer.data import data_path
+
+    entry = onnx_export.export_moe(tmp_path, run)
+    model = moe_lm.load(data_path("weights", f"moe_{run}.pt"))
+    text = "DeepSeek routes each token to a few experts."
+    ids = torch.tensor([moe_lm.encode(text, model.config.vocab)])
+    with torch.no_grad():
+        model(ids)
+    import onnxruntime as ort
+
+    experts, weights = ort.InferenceSession(str(tmp_path / entry["file"])).run(
+        None, {"idx": ids.numpy()})
+    for layer, m in enumerate(model.moe_layers):
+        np.testing.assert_array_equal(experts[layer], m.last_routing.indices.numpy())
+        np.testing.assert_allclose(weights[layer], m.last_routing.weights.numpy(), atol=1e-5)
+    with pytest.raises(ValueError, match="run must be one of"):
+        onnx_export.export_moe(tmp_path, "coarse")

@@ -80,10 +80,10 @@ def run_static(outdir: Path) -> Path:
     WebAssembly runtime and its licence. Both are fetched by a page only when a reader
     presses a panel's button (``explainer-run.js``).
     """
-    from explainer.onnx_export import export_reasoners
+    from explainer.onnx_export import export_all
 
     root = Path(outdir).parent / "run_static"
-    export_reasoners(root / "models")
+    export_all(root / "models")
     dist = install_ort()
     (root / "ort").mkdir(parents=True, exist_ok=True)
     for name in ORT_FILES:

@@ -24,12 +24,14 @@ from typing import Any
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from explainer import reasoning
 from explainer.data import data_path
 from explainer.gpt import GPT
 
-__all__ = ["MANIFEST", "PANEL_REASONERS", "export_gpt", "export_reasoners", "onnx_logits"]
+__all__ = ["MANIFEST", "PANEL_REASONERS", "export_all", "export_gpt", "export_moe", "export_mtp", "export_reasoners",
+           "onnx_logits"]
 
 MANIFEST = "models.json"
 MAX_BATCH = 64  # rows one call may decode together (the page samples at most 16)
@@ -75,6 +77,36 @@ def export_gpt(model: GPT, path: str | Path) -> Path:
     batch = torch.export.Dim("batch", min=1, max=MAX_BATCH)
     T = torch.export.Dim("T", min=2, max=block)
     path.parent.mkdir(parents=True, exist_ok=True)
+    _export(_Logits(model), (example,), path, (["idx"], ["logits"]), {"idx": {0: batch, 1: T}})
+    return path
+
+
+class _MainWithHidden(torch.nn.Module):
+    """An MTP model's main model: ``idx -> (logits, hidden)`` (hidden: last block, before ``ln_f``)."""
+
+    def __init__(self, model: GPT):
+        super().__init__()
+        self.model = model
+
+    def forward(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.model(idx, return_hidden=True)
+
+
+class _Draft(torch.nn.Module):
+    """MTP module 1 with the shared embedding and output head (V3 §2.2, eq. 21-23):
+    ``(hidden h_j, next ids t_{j+1}) -> logits for t_{j+2}``, at every position j."""
+
+    def __init__(self, lm: Any):
+        super().__init__()
+        self.gpt, self.module = lm.gpt, lm.mtp[0]
+
+    def forward(self, hidden: torch.Tensor, next_ids: torch.Tensor) -> torch.Tensor:
+        h1, _ = self.module(hidden, self.gpt.transformer.wte(next_ids))  # (B, T, d)
+        return self.gpt.output_head(h1)  # (B, T, vocab)
+
+
+def _export(module: torch.nn.Module, args: tuple, path: Path, names: tuple[list, list],
+            dynamic: dict) -> None:
     quiet = [logging.getLogger(n) for n in ("torch.onnx", "onnxscript", "torch.export")]
     levels = [q.level for q in quiet]
     for q in quiet:
@@ -82,13 +114,121 @@ def export_gpt(model: GPT, path: str | Path) -> Path:
     try:
         with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")
-            torch.onnx.export(_Logits(model), (example,), str(path), input_names=["idx"],
-                              output_names=["logits"], dynamic_shapes={"idx": {0: batch, 1: T}},
-                              dynamo=True, opset_version=18, external_data=False, verbose=False)
+            torch.onnx.export(module.eval(), args, str(path), input_names=names[0],
+                              output_names=names[1], dynamic_shapes=dynamic, dynamo=True,
+                              opset_version=18, external_data=False, verbose=False)
     finally:
         for q, lv in zip(quiet, levels):
             q.setLevel(lv)
-    return path
+
+
+def export_mtp(out_dir: str | Path, name: str = "mtp") -> dict[str, Any]:
+    """Export an MTP model for the page's speculative decoding: its main model
+    (``idx -> logits, hidden``) and MTP module 1 (``hidden, next_ids -> draft logits``).
+
+    Args:
+        out_dir: a folder (created if needed).
+        name: a shipped MTP model trained with MTP (``"mtp"`` or ``"mtp2"``).
+
+    Returns:
+        the model's manifest entry (files, vocabulary, context length, bytes).
+
+    Raises:
+        ValueError: if ``name`` is not a shipped model with an MTP module.
+    """
+    from explainer import mtp
+
+    if name not in mtp.PRETRAINED or name == "plain":
+        raise ValueError(f"name must be an MTP model among {sorted(set(mtp.PRETRAINED) - {'plain'})}, "
+                         f"got {name!r}")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    lm = mtp.load_pretrained(name)
+    cfg = lm.gpt.config
+    main_path, draft_path = out / f"mtp_{name}_main.onnx", out / f"mtp_{name}_draft.onnx"
+    batch = torch.export.Dim("batch", min=1, max=MAX_BATCH)
+    T = torch.export.Dim("T", min=2, max=cfg.block_size)
+    example = torch.zeros((2, 4), dtype=torch.long)
+    _export(_MainWithHidden(lm.gpt), (example,), main_path, (["idx"], ["logits", "hidden"]),
+            {"idx": {0: batch, 1: T}})
+    hidden = torch.zeros((2, 4, cfg.n_embd))
+    _export(_Draft(lm), (hidden, example), draft_path, (["hidden", "next_ids"], ["logits"]),
+            {"hidden": {0: batch, 1: T}, "next_ids": {0: batch, 1: T}})
+    return {"main": main_path.name, "draft": draft_path.name, "vocab": cfg.vocab,
+            "block_size": cfg.block_size, "n_embd": cfg.n_embd,
+            "bytes": main_path.stat().st_size + draft_path.stat().st_size}
+
+
+class _Routing(torch.nn.Module):
+    """An MoE character model (:mod:`explainer.moe_lm`): ``idx (1, T) -> experts (layers, T, k),
+    weights (layers, T, k)``, the routing of :func:`explainer.moe.route` in every layer.
+
+    The routed experts are summed densely (every expert on every character, weighted by the
+    gate: zero for experts not chosen), which equals the model's grouped dispatch
+    (:func:`explainer.moe.dispatch_grouped`) and exports without data-dependent shapes.
+    """
+
+    def __init__(self, model: GPT):
+        super().__init__()
+        self.model = model
+
+    def forward(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        from explainer import moe
+
+        t = self.model.transformer
+        T = idx.shape[1]
+        x = t.wte(idx) + t.wpe(torch.arange(T))  # (1, T, d)
+        experts, weights = [], []
+        for block in t.h:
+            a, _ = block.attn(block.ln_1(x))
+            x = x + a
+            h = block.ln_2(x)[0]  # (T, d)
+            m = block.ffn
+            c = m.config
+            w, i = moe.route(m.gate(h), **moe.gate_args(c),
+                             bias=m.expert_bias if c.balance in moe.BIAS_MODES else None)
+            dense = torch.zeros(T, c.n_routed_experts).scatter(1, i, w)  # (T, E)
+            hidden = torch.einsum("td,edf->etf", h, m.w1)  # (E, T, inter)
+            gated = F.silu(hidden) * torch.einsum("td,edf->etf", h, m.w3)
+            y = torch.einsum("etf,efd,te->td", gated, m.w2, dense)  # (T, d)
+            if m.shared is not None:
+                s = m.shared
+                y = y + s["w2"](F.silu(s["w1"](h)) * s["w3"](h))
+            x = x + y[None]
+            experts.append(i)
+            weights.append(w)
+        return torch.stack(experts), torch.stack(weights)  # (layers, T, k) each
+
+
+def export_moe(out_dir: str | Path, run: str) -> dict[str, Any]:
+    """Export one MoE character model's routing (:class:`_Routing`) for the experts panel.
+
+    Args:
+        out_dir: a folder (created if needed).
+        run: a balancing run of :data:`explainer.moe.BALANCE_RUNS`.
+
+    Returns:
+        its manifest entry (file, label, vocabulary, context, experts, top-k, bytes).
+
+    Raises:
+        ValueError: if ``run`` is not a shipped run.
+    """
+    from explainer import moe, moe_lm
+
+    if run not in moe.BALANCE_RUNS:
+        raise ValueError(f"run must be one of {moe.BALANCE_RUNS}, got {run!r}")
+    model = moe_lm.load(data_path("weights", f"moe_{run}.pt")).eval()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"moe_{run}.onnx"
+    T = torch.export.Dim("T", min=2, max=model.config.block_size)
+    _export(_Routing(model), (torch.zeros((1, 4), dtype=torch.long),), path,
+            (["idx"], ["experts", "weights"]), {"idx": {1: T}})
+    c = model.config.moe
+    return {"file": path.name, "label": moe.RUN_LABELS[run], "vocab": model.config.vocab,
+            "block_size": model.config.block_size, "n_experts": c.n_routed_experts,
+            "top_k": c.n_activated_experts, "n_layer": model.config.n_layer,
+            "bytes": path.stat().st_size}
 
 
 def _sha256(path: Path) -> str:
@@ -136,6 +276,51 @@ def export_reasoners(out_dir: str | Path, names: tuple[str, ...] = PANEL_REASONE
                          "block_size": cfg.block_size, "bytes": onnx_path.stat().st_size,
                          "weights_sha256": digest}
     manifest = {"reasoners": entries}
+    (out / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True))
+    return manifest
+
+
+def export_all(out_dir: str | Path) -> dict[str, Any]:
+    """Every panel model: the reasoners (:func:`export_reasoners`), the MoE character models'
+    routing (:func:`export_moe`) and the depth-1 MTP model (:func:`export_mtp`), with one ``models.json``; unchanged checkpoints are not re-exported.
+
+    Args:
+        out_dir: a folder (created if needed).
+
+    Returns:
+        the manifest: ``{"reasoners": {...}, "moe": {run: {...}}, "mtp": {"mtp": {...}}}``.
+    """
+    from explainer import mtp
+
+    out = Path(out_dir)
+    try:
+        before = json.loads((out / MANIFEST).read_text()).get("mtp", {})
+    except (OSError, ValueError):
+        before = {}
+    try:
+        before_moe = json.loads((out / MANIFEST).read_text()).get("moe", {})
+    except (OSError, ValueError):
+        before_moe = {}
+    manifest = export_reasoners(out)
+    manifest["moe"] = {}
+    from explainer import moe
+
+    for run in moe.BALANCE_RUNS:
+        digest = _sha256(Path(data_path("weights", f"moe_{run}.pt")))
+        old = before_moe.get(run, {})
+        if old.get("weights_sha256") == digest and (out / old.get("file", "-")).exists():
+            manifest["moe"][run] = old
+        else:
+            manifest["moe"][run] = {**export_moe(out, run), "weights_sha256": digest}
+    manifest["mtp"] = {}
+    for name in ("mtp",):
+        digest = _sha256(Path(data_path("weights", mtp.PRETRAINED[name])))
+        old = before.get(name, {})
+        if old.get("weights_sha256") == digest and all(
+                (out / old[k]).exists() for k in ("main", "draft")):
+            manifest["mtp"][name] = old
+        else:
+            manifest["mtp"][name] = {**export_mtp(out, name), "weights_sha256": digest}
     (out / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True))
     return manifest
 

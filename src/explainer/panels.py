@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 from explainer.onnx_export import PANEL_REASONERS, _LABELS
 
-__all__ = ["reasoner"]
+__all__ = ["moe", "mtp", "reasoner"]
 
 _ids = itertools.count(1)
 
@@ -83,4 +83,79 @@ def reasoner(*, problem: str = "4821+3659", models: Sequence[str] = PANEL_REASON
 <p class="explainer-run-status" id="{uid}-status" role="status" aria-live="polite"></p>
 <output class="explainer-run-output" for="{uid}-problem {uid}-model {uid}-temperature {uid}-samples"
   aria-live="polite"></output>
+</form>"""
+
+
+def mtp(*, prompt: str = "The main model checks the draft", chars: int = 60,
+        key: str = "mtp") -> str:
+    """The "two tokens at once" panel: a prompt, then plain and speculative greedy decoding.
+
+    Args:
+        prompt: the text shown at first (the reader can change it).
+        chars: characters to write at first (1-90).
+        key: a short name that makes the form's ids unique on the page.
+
+    Returns:
+        the form's HTML.
+
+    Raises:
+        ValueError: on an empty prompt, ``chars`` out of range, or a bad key.
+    """
+    if not isinstance(prompt, str) or not prompt:
+        raise ValueError(f"prompt must be a non-empty string, got {prompt!r}")
+    if isinstance(chars, bool) or not isinstance(chars, int) or not 1 <= chars <= 90:
+        raise ValueError(f"chars must be an int in 1..90, got {chars!r}")
+    if not isinstance(key, str) or not key.isidentifier():
+        raise ValueError(f"key must be a short identifier, got {key!r}")
+    uid = f"run-{key}"
+    return f"""<form class="explainer-run" data-panel="mtp" id="{uid}" aria-labelledby="{uid}-title"
+  novalidate>
+<p class="explainer-run-title" id="{uid}-title"><strong>Write with and without drafts, in your
+ browser</strong> <span class="explainer-run-note">Pressing the button downloads the model (about
+ 1.5 megabytes) and a WebAssembly runtime, once.</span></p>
+<div class="explainer-run-fields">
+<label for="{uid}-prompt">Prompt <input id="{uid}-prompt" name="prompt" type="text"
+  autocomplete="off" spellcheck="false" value="{_esc(prompt)}" size="34"
+  aria-describedby="{uid}-status"></label>
+<label for="{uid}-chars">Characters to write <input id="{uid}-chars" name="chars" type="number"
+  min="1" max="90" step="1" value="{chars}"></label>
+<button type="submit">Write</button>
+</div>
+<p class="explainer-run-status" id="{uid}-status" role="status" aria-live="polite"></p>
+<output class="explainer-run-output" for="{uid}-prompt {uid}-chars" aria-live="polite"></output>
+</form>"""
+
+
+def moe(*, sentence: str = "The router sends each character to two experts.",
+        key: str = "moe") -> str:
+    """The "experts on call" panel: a sentence, routed by the three balancing runs side by side.
+
+    Args:
+        sentence: the text shown at first (the reader can change it).
+        key: a short name that makes the form's ids unique on the page.
+
+    Returns:
+        the form's HTML.
+
+    Raises:
+        ValueError: on an empty sentence or a bad key.
+    """
+    if not isinstance(sentence, str) or len(sentence) < 2:
+        raise ValueError(f"sentence must be a string of at least 2 characters, got {sentence!r}")
+    if not isinstance(key, str) or not key.isidentifier():
+        raise ValueError(f"key must be a short identifier, got {key!r}")
+    uid = f"run-{key}"
+    return f"""<form class="explainer-run" data-panel="moe" id="{uid}" aria-labelledby="{uid}-title"
+  novalidate>
+<p class="explainer-run-title" id="{uid}-title"><strong>Route your own sentence, in your
+ browser</strong> <span class="explainer-run-note">Pressing the button downloads the three
+ models (about 1.5 megabytes) and a WebAssembly runtime, once.</span></p>
+<div class="explainer-run-fields">
+<label for="{uid}-sentence">Sentence <input id="{uid}-sentence" name="sentence" type="text"
+  autocomplete="off" spellcheck="false" value="{_esc(sentence)}" size="40" maxlength="64"
+  aria-describedby="{uid}-status"></label>
+<button type="submit">Route it</button>
+</div>
+<p class="explainer-run-status" id="{uid}-status" role="status" aria-live="polite"></p>
+<output class="explainer-run-output" for="{uid}-sentence" aria-live="polite"></output>
 </form>"""

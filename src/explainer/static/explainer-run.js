@@ -203,7 +203,183 @@
     form.elements.problem.value = r() + '+' + r();
   }
 
-  const RUNNERS = {reasoner: runReasoner};
+  /* ---------------------------------------------- predicting two tokens at once (MTP) */
+  function argmaxAt(data, off, V) {
+    let best = 0;
+    for (let j = 1; j < V; j++) if (data[off + j] > data[off + best]) best = j;
+    return best;
+  }
+
+  function idsTensor(ort, ids) {
+    return new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [1, ids.length]);
+  }
+
+  /* Greedy decoding, one main-model pass per character (no cache: the model is tiny). */
+  async function plainGreedy(ort, main, ids, n, V) {
+    const toks = ids.slice();
+    for (let i = 0; i < n; i++) {
+      const r = await main.run({idx: idsTensor(ort, toks)});
+      toks.push(argmaxAt(r.logits.data, (toks.length - 1) * V, V));
+    }
+    return {out: toks.slice(ids.length), passes: n};
+  }
+
+  /* Greedy self-speculative decoding with MTP module 1 (V3 §2.2 and §5.4.3): the module
+     drafts the character after next from the main model's hidden state; the next main pass
+     checks the draft and, if it agrees, also yields one more character. Lossless: the text
+     equals plain greedy decoding. */
+  async function speculativeGreedy(ort, main, draft, ids, n, V, d) {
+    const toks = ids.slice();
+    let r = await main.run({idx: idsTensor(ort, toks)});
+    let passes = 1, drafted = 0, accepted = 0, draftPasses = 0;
+    toks.push(argmaxAt(r.logits.data, (toks.length - 1) * V, V));
+    const marks = [false];
+    let H = r.hidden.data.slice(0, (toks.length - 1) * d); /* final hidden states 0..N-1 */
+    while (toks.length - ids.length < n) {
+      const N = toks.length - 1;
+      const dr = await draft.run({
+        hidden: new ort.Tensor('float32', H, [1, N, d]),
+        next_ids: idsTensor(ort, toks.slice(1, N + 1))});
+      draftPasses++;
+      const guess = argmaxAt(dr.logits.data, (N - 1) * V, V);
+      r = await main.run({idx: idsTensor(ort, toks.concat([guess]))});
+      passes++; drafted++;
+      const check = argmaxAt(r.logits.data, N * V, V);
+      if (check === guess) {
+        accepted++;
+        toks.push(guess); marks.push(true);
+        if (toks.length - ids.length < n) {
+          toks.push(argmaxAt(r.logits.data, (N + 1) * V, V)); marks.push(false);
+        }
+        H = r.hidden.data.slice(0, (N + 2) * d);
+      } else {
+        toks.push(check); marks.push(false);
+        H = r.hidden.data.slice(0, (N + 1) * d);
+      }
+    }
+    return {out: toks.slice(ids.length, ids.length + n), marks: marks.slice(0, n), passes,
+            drafted, accepted, draftPasses};
+  }
+
+  async function runMTP(form, out, status) {
+    const m = await manifest();
+    const info = m.mtp[form.elements.model ? form.elements.model.value : 'mtp'];
+    const prompt = form.elements.prompt.value;
+    const n = Number(form.elements.chars.value);
+    const box = form.elements.prompt;
+    const fail = msg => { status.textContent = msg; box.setAttribute('aria-invalid', 'true'); };
+    if (!prompt.length) return fail('Type a few words to continue.');
+    const odd = [...new Set([...prompt].filter(c => !info.vocab.includes(c)))];
+    if (odd.length) return fail('The model has never seen ' + odd.map(c => '"' + c + '"').join(', ') +
+      ': it knows plain English letters, digits and punctuation.');
+    if (!Number.isInteger(n) || n < 1) return fail('Characters to write must be a whole number of at least 1.');
+    const room = info.block_size - 1 - n;
+    if (prompt.length > room) return fail('The model reads at most ' + info.block_size +
+      ' characters: with ' + n + ' to write, the prompt may have at most ' + Math.max(room, 0) +
+      ' (it has ' + prompt.length + ').');
+    box.removeAttribute('aria-invalid');
+    status.textContent = sessions[info.main] ? 'Writing…' : 'Loading the model (' +
+      Math.round(info.bytes / 1024) + ' KB) and the runtime…';
+    const t0 = performance.now();
+    const ort = await loadOrt();
+    const main = await session(info.main), draft = await session(info.draft);
+    status.textContent = 'Writing…';
+    const ids = Array.from(prompt, c => info.vocab.indexOf(c));
+    const V = info.vocab.length;
+    const tA = performance.now();
+    const plain = await plainGreedy(ort, main, ids, n, V);
+    const tB = performance.now();
+    const spec = await speculativeGreedy(ort, main, draft, ids, n, V, info.n_embd);
+    const tC = performance.now();
+    out.replaceChildren();
+    const p = el('p', 'explainer-run-passage');
+    p.appendChild(el('span', 'explainer-run-prompt', prompt));
+    spec.out.forEach((t, i) => {
+      const ch = info.vocab[t];
+      p.appendChild(spec.marks[i] ? el('mark', 'explainer-run-accepted', ch) : document.createTextNode(ch));
+    });
+    out.appendChild(p);
+    const same = plain.out.join(',') === spec.out.join(',');
+    const rate = spec.drafted ? spec.accepted / spec.drafted : 0;
+    out.appendChild(el('p', 'explainer-run-summary',
+      'Highlighted: drafts the main model accepted. ' + spec.accepted + ' of ' + spec.drafted +
+      ' drafts accepted (' + Math.round(100 * rate) + '%), ' + (n / spec.passes).toFixed(2) +
+      ' characters per main-model pass. ' + (same ? 'Same text as plain decoding, character for character.'
+        : 'The text differs from plain decoding (it should not).') + ' Time here: plain ' +
+      Math.round(tB - tA) + ' ms, speculative ' + Math.round(tC - tB) + ' ms.'));
+    form.dataset.plain = plain.out.map(t => info.vocab[t]).join('');
+    form.dataset.speculative = spec.out.map(t => info.vocab[t]).join('');
+    form.dataset.acceptance = String(rate);
+    form.dataset.msToFirst = String(Math.round(tB - t0));
+    form.dataset.charsPerSecond = String(Math.round(n / Math.max(1e-3, (tB - tA) / 1000)));
+    status.textContent = 'Done.';
+  }
+
+  /* ------------------------------------------------------------ experts on call (MoE) */
+  async function runMoE(form, out, status) {
+    const m = await manifest();
+    const runs = ['none', 'aux_loss', 'bias'].filter(r => m.moe[r]);  /* the chapter's order */
+    const text = form.elements.sentence.value;
+    const box = form.elements.sentence;
+    const fail = msg => { status.textContent = msg; box.setAttribute('aria-invalid', 'true'); };
+    const first = m.moe[runs[0]];
+    if (text.length < 2) return fail('Type at least two characters.');
+    const odd = [...new Set([...text].filter(c => !first.vocab.includes(c)))];
+    if (odd.length) return fail('These models never saw ' + odd.map(c => '"' + c + '"').join(', ') +
+      ' in training: leave ' + (odd.length > 1 ? 'them' : 'it') + ' out.');
+    if (text.length > first.block_size) return fail('The models read at most ' + first.block_size +
+      ' characters at once (this has ' + text.length + ').');
+    box.removeAttribute('aria-invalid');
+    const total = runs.reduce((s, r) => s + m.moe[r].bytes, 0);
+    status.textContent = sessions[first.file] ? 'Routing…' : 'Loading three models (' +
+      Math.round(total / 1024) + ' KB) and the runtime…';
+    const ort = await loadOrt();
+    out.replaceChildren();
+    for (const run of runs) {
+      const info = m.moe[run];
+      const sess = await session(info.file);
+      const ids = Array.from(text, c => info.vocab.indexOf(c));
+      const r = await sess.run({idx: new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [1, ids.length])});
+      const ex = r.experts.data, T = ids.length, k = info.top_k;
+      const fig = el('figure', 'explainer-run-routing');
+      fig.appendChild(el('figcaption', null, info.label));
+      const wrap = el('div', 'explainer-run-scroll');
+      wrap.tabIndex = 0;
+      wrap.setAttribute('aria-label', info.label + ': top expert per character, scrolls sideways');
+      const table = el('table', 'explainer-run-experts');
+      const head = el('tr');
+      head.appendChild(el('th', null, 'layer'));
+      [...text].forEach(c => head.appendChild(el('th', null, c === ' ' ? '␣' : c)));
+      table.appendChild(head);
+      const load = new Array(info.n_experts).fill(0);
+      for (let l = 0; l < info.n_layer; l++) {
+        const row = el('tr');
+        row.appendChild(el('th', null, String(l + 1)));
+        for (let t = 0; t < T; t++) {
+          const e = Number(ex[(l * T + t) * k]);
+          for (let j = 0; j < k; j++) load[Number(ex[(l * T + t) * k + j])]++;
+          const td = el('td', 'explainer-expert-' + e, String(e));
+          td.title = 'layer ' + (l + 1) + ', "' + text[t] + '": experts ' +
+            Array.from({length: k}, (_, j) => Number(ex[(l * T + t) * k + j])).join(' and ');
+          row.appendChild(td);
+        }
+        table.appendChild(row);
+      }
+      wrap.appendChild(table);
+      fig.appendChild(wrap);
+      const busiest = Math.max(...load), mean = load.reduce((a, b) => a + b, 0) / load.length;
+      fig.appendChild(el('p', 'explainer-run-summary', 'Choices per expert (both layers, top ' + k +
+        '): ' + load.join(', ') + '. The busiest expert gets ' + (busiest / mean).toFixed(2) +
+        '× the average.'));
+      fig.dataset.run = run;
+      fig.dataset.experts = Array.from(ex, Number).join(',');
+      out.appendChild(fig);
+    }
+    form.dataset.charsPerSecond = '';
+    status.textContent = 'Done.';
+  }
+
+  const RUNNERS = {reasoner: runReasoner, mtp: runMTP, moe: runMoE};
 
   function wire(form) {
     const out = form.querySelector('output');
