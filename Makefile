@@ -11,7 +11,7 @@ JB_FLAGS := -W -n --keep-going
 # (issue #10; the guard is installed by ./conftest.py).
 NBMAKE_TIMEOUT ?= 90
 
-.PHONY: book book-quick test unit nbmake browser lab bench stress chromium clean
+.PHONY: book book-quick test unit built nbmake browser lab bench stress chromium clean
 
 # -- environment -------------------------------------------------------------
 # torch first, by exact version: 2.13.0 is a CPU wheel here; resolving it as a
@@ -51,7 +51,11 @@ book-quick: $(VENV)/.installed
 
 # -- tests -------------------------------------------------------------------
 unit: $(VENV)/.installed
-	$(PY) -m pytest -m "not browser" tests --durations=8
+	$(PY) -m pytest -m "not browser and not built" tests --durations=8
+
+# tests that compare with the built book (each chapter executed once more, compared with the build)
+built: $(VENV)/.installed
+	$(PY) -m pytest -m built tests --durations=4
 
 nbmake: $(VENV)/.installed
 	$(PY) -m pytest --nbmake --nbmake-timeout=$(NBMAKE_TIMEOUT) chapters
@@ -59,18 +63,20 @@ nbmake: $(VENV)/.installed
 browser: $(VENV)/.installed chromium
 	$(PY) -m pytest -m browser tests --durations=8
 
-# Every test: unit + hygiene + failing-build tests, every chapter via nbmake,
-# a full book build, then headless Chromium against the built site.
+# Every test: unit + hygiene + failing-build tests, a full book build, the reproducibility
+# test against the build's outputs, every chapter via nbmake, then headless Chromium against
+# the built site.
 # Prints each part's wall time at the end (CONTRIBUTING.md keeps the latest figures).
 # Every part runs even if an earlier one fails (one run shows every failure); the target
 # fails if any part failed, naming them.
 test: $(VENV)/.installed chromium
 	@t0=$$(date +%s); failed=""; \
 	$(MAKE) unit || failed="$$failed unit"; t1=$$(date +%s); \
-	$(MAKE) nbmake || failed="$$failed nbmake"; t2=$$(date +%s); \
-	$(MAKE) book || failed="$$failed book"; t3=$$(date +%s); \
-	$(MAKE) browser || failed="$$failed browser"; t4=$$(date +%s); \
-	echo "make test wall time: unit $$((t1-t0)) s, nbmake $$((t2-t1)) s, book $$((t3-t2)) s, browser $$((t4-t3)) s, total $$((t4-t0)) s"; \
+	$(MAKE) book || failed="$$failed book"; t2=$$(date +%s); \
+	$(MAKE) built || failed="$$failed built"; t3=$$(date +%s); \
+	$(MAKE) nbmake || failed="$$failed nbmake"; t4=$$(date +%s); \
+	$(MAKE) browser || failed="$$failed browser"; t5=$$(date +%s); \
+	echo "make test wall time: unit $$((t1-t0)) s, book $$((t2-t1)) s, reproducible $$((t3-t2)) s, nbmake $$((t4-t3)) s, browser $$((t5-t4)) s, total $$((t5-t0)) s"; \
 	if [ -n "$$failed" ]; then echo "make test FAILED:$$failed"; exit 1; fi
 
 # -- reading and measuring ---------------------------------------------------

@@ -35,6 +35,7 @@ from typing import Any
 
 import altair as alt
 
+from explainer.tables import human
 from explainer.controls import spec_nodes
 from explainer.widgets import in_book_build
 
@@ -131,7 +132,7 @@ def _datasets(spec: dict[str, Any]) -> list[list[dict[str, Any]]]:
 
 def _cell(value: Any) -> str:
     if isinstance(value, float):
-        return f"{value:,.4g}"
+        return html.escape(human(value, 4))  # 2.664 million, not 2.664e+06
     return html.escape(str(value))
 
 
