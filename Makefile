@@ -11,7 +11,7 @@ JB_FLAGS := -W -n --keep-going
 # (issue #10; the guard is installed by ./conftest.py).
 NBMAKE_TIMEOUT ?= 90
 
-.PHONY: book book-quick test unit built nbmake browser lab bench stress chromium clean
+.PHONY: book book-quick pdf test unit built nbmake browser lab bench stress chromium clean
 
 # -- environment -------------------------------------------------------------
 # torch first, by exact version: 2.13.0 is a CPU wheel here; resolving it as a
@@ -48,6 +48,12 @@ book-quick: $(VENV)/.installed
 	mkdir -p _build
 	sed 's/^  execute_notebooks: force/  execute_notebooks: cache/' _config.yml > _build/_config.quick.yml
 	$(VENV)/bin/jupyter-book build . $(JB_FLAGS) --config _build/_config.quick.yml
+
+# The PDF edition: the built site printed by Chromium (title page, contents, every chapter,
+# page numbers, charts as vectors) into _build/pdf/cheaper-by-design.pdf.
+pdf: $(VENV)/.installed chromium
+	@test -f _build/html/index.html || $(MAKE) book
+	$(PY) scripts/make_pdf.py
 
 # -- tests -------------------------------------------------------------------
 unit: $(VENV)/.installed
