@@ -11,7 +11,7 @@ JB_FLAGS := -W -n --keep-going
 # (issue #10; the guard is installed by ./conftest.py).
 NBMAKE_TIMEOUT ?= 90
 
-.PHONY: book book-quick pdf test unit built nbmake browser lab bench stress chromium clean
+.PHONY: book book-quick pdf linkcheck test unit built nbmake browser lab bench stress chromium clean
 
 # -- environment -------------------------------------------------------------
 # torch first, by exact version: 2.13.0 is a CPU wheel here; resolving it as a
@@ -54,6 +54,13 @@ book-quick: $(VENV)/.installed
 pdf: $(VENV)/.installed chromium
 	@test -f _build/html/index.html || $(MAKE) book
 	$(PY) scripts/make_pdf.py
+
+# External links checked by Sphinx's linkcheck where a network exists; skipped, saying so,
+# where it does not (the book itself never needs one).
+linkcheck: $(VENV)/.installed
+	@if $(PY) -c "import socket; socket.create_connection(('arxiv.org', 443), timeout=5)" 2>/dev/null; then \
+	  $(VENV)/bin/jupyter-book build . --builder linkcheck; \
+	else echo "linkcheck skipped: no network on this machine (the book builds and reads offline)"; fi
 
 # -- tests -------------------------------------------------------------------
 unit: $(VENV)/.installed
