@@ -115,3 +115,13 @@ def test_jupyterlab_gets_a_fixed_width_instead_of_the_pages_container(monkeypatc
     assert spec["width"] == charts.LAB_WIDTH and "container" not in json.dumps(spec)
     monkeypatch.setenv(BOOK_BUILD_ENV, "1")
     assert '"width":"container"' in _bundle(chart)["text/html"]
+
+
+def test_a_diagram_has_a_description_but_no_data_table():
+    from explainer.charts import chart_html, is_diagram
+
+    spec = {"description": "an idea", "data": {"values": [{"x": 1}]}, "mark": "point",
+            "usermeta": {"explainer": {"diagram": True}}}
+    assert is_diagram(spec) and "explainer-chart-data" not in chart_html(spec)
+    plain = {k: v for k, v in spec.items() if k != "usermeta"}
+    assert not is_diagram(plain) and "explainer-chart-data" in chart_html(plain)

@@ -84,7 +84,7 @@ def chart_html(spec: dict[str, Any]) -> str:
     page's light or dark mode. The container is ``role="figure"``, named by the chart's
     title and described by its ``description``; under the chart a keyboard-reachable
     "Show the data" disclosure holds the plotted values as an HTML table (or, for large
-    data, the first rows and a CSV download). The div id is derived from the spec and a
+    data, the first rows and a CSV download); a diagram (:func:`is_diagram`) has none. The div id is derived from the spec and a
     per-kernel counter, so executing a notebook twice gives the same output.
     """
     digest = hashlib.sha1(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:10]
@@ -98,8 +98,15 @@ def chart_html(spec: dict[str, Any]) -> str:
         f'<p class="explainer-sr-only" id="{chart_id}-desc">{html.escape(description)}</p>\n'
         f'<div class="explainer-chart-view"></div>\n'
         f'<script type="application/json" class="explainer-chart-spec">{spec_json}</script>\n'
-        f"{data_tables_html(spec, title)}</div>"
+        f"{'' if is_diagram(spec) else data_tables_html(spec, title)}</div>"
     )
+
+
+def is_diagram(spec: dict[str, Any]) -> bool:
+    """A picture of an idea (``usermeta: {"explainer": {"diagram": true}}``): its data is
+    layout, so the page gives it a description but no "Show the data" table."""
+    meta = spec.get("usermeta") if isinstance(spec, dict) else None
+    return bool(isinstance(meta, dict) and (meta.get("explainer") or {}).get("diagram"))
 
 
 def _title_text(spec: dict[str, Any]) -> str:
