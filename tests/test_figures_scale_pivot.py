@@ -44,3 +44,43 @@ def test_what_if_readout_matches_v3_and_the_projection():
 def test_valuation_description_names_the_2026_figures():
     d = fig.valuations(facts.load_seed_valuations()).to_dict()["description"]
     assert "DeepSeek, ByteDance for 2026" in d
+
+
+def test_era_chart_draws_ranges_only_where_the_article_prints_ranges():
+    mult = facts.era_multiples()
+    spec = fig.era_multiples(mult).to_dict()
+    (rows,) = [d for d in spec["datasets"].values() if d and "metric" in d[0]]
+    assert [r["range"] for r in rows] == list(mult["high"] > mult["low"])
+    assert sum(r["range"] for r in rows) == 1  # inference cost: a bar from 1x to 50x
+    # the rule layer draws only those rows, so no zero-length rule is drawn
+    rules = [layer for layer in spec["layer"] if layer["mark"]["type"] == "rule"
+             and "x2" in layer.get("encoding", {})]
+    assert rules and all(layer["transform"] == [{"filter": "datum.range"}] for layer in rules)
+    # the printed values sit above each row, in lines that fit a phone
+    assert all(len(line) <= fig._WRAP for r in rows for line in r["label"].split("\n"))
+    assert rows[0]["label"].startswith("Avg. Model Size (Chinese AI): ~100B")
+
+
+def test_article_table_puts_the_article_beside_our_sources():
+    check = facts.seed_table_check()
+    t = fig.article_table(check)
+    assert list(t.data.columns) == ["figure", *check.index]
+    html = t.to_html()
+    for text in ("5 × 10²⁴", "1.02 × 10²⁴", "4.90×", "21 billion", "$0.14 / $0.28", "—"):
+        assert text in html, text
+    assert "nan" not in html.lower().replace("nanometre", "")
+
+
+def test_what_if_table_formats_the_live_readout():
+    t = fig.what_if_table(2.0, 0.346, 14.8, 37, 989.4, 2048)
+    assert list(t.data.columns) == ["run", "FLOPs", "GPU-hours", "rental, US dollars",
+                                    "days on 2,048 GPUs"]
+    assert "million" in t.to_html() and "e+" not in t.to_html()
+
+
+def test_titles_call_the_article_an_article():
+    for chart in (fig.valuations(facts.load_seed_valuations()),
+                  fig.era_multiples(facts.era_multiples()), fig.what_if()):
+        spec = chart.to_dict()
+        assert "seed" not in str(spec.get("title", "")).lower()
+        assert "seed" not in spec["description"].lower()

@@ -71,3 +71,64 @@ def test_bubble_chart_filters_on_the_chosen_durations(charts):
 
     spec = json.dumps(charts["bubbles"][0].to_dict())
     assert "datum.durations === durations" in spec.replace("(", "").replace(")", "")
+
+
+def _text(styler) -> str:
+    import re
+
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", styler.to_html()))
+
+
+def test_memory_table_reads_like_the_readme():
+    rows = pipeline.bubble_table(pps=(4, 8, 16))
+    t = ts.memory_table(rows)
+    assert list(t.data["schedule"]) == ["1F1B", "ZB1P", "DualPipe", "DualPipeV"]
+    assert list(t.data["peak activations at 4 / 8 / 16 stages"]) == [
+        "4 / 8 / 16", "4 / 8 / 16", "5 / 9 / 17", "5 / 9 / 17"]
+    assert list(t.data["parameters"]) == [1, 1, 2, 2]
+    assert list(t.data["devices"]) == ["PP", "PP", "PP", "PP/2"]
+    assert "nan" not in _text(t).lower()
+    with pytest.raises(ValueError, match="^rows "):
+        ts.memory_table(rows[rows.schedule != "zb1p"])
+
+
+def test_storage_table_shows_bytes_and_the_ratio():
+    rows = pd.DataFrame({"bf16": [2 * 16384], "fp8": [16384 + 4]}, index=["one block"])
+    html = _text(ts.storage_table(rows))
+    assert "32,768" in html and "16,388" in html and "50.01%" in html
+    with pytest.raises(ValueError, match="^rows "):
+        ts.storage_table(pd.DataFrame({"bf16": [1]}))
+
+
+def test_scale_format_table_shows_the_small_cost_of_powers_of_two():
+    import torch
+
+    w = torch.randn(128, 256, generator=torch.Generator().manual_seed(1)) * 0.02
+    e = fp8.scale_format_errors(fp8.outlier_activations(16, 256, magnitude=1e4), w)
+    t = ts.scale_format_table(e)
+    html = _text(t)
+    assert list(t.data.columns) == ["measure", "any scale (V3)", "power of two (V3.1, V3.2)"]
+    assert "median error of a matrix product" in html and "e-0" not in html
+    assert t.data.iloc[0, 2] > t.data.iloc[0, 1]  # rounding the scale up costs a little
+    with pytest.raises(ValueError, match="^errors "):
+        ts.scale_format_table(e.drop(columns="top_mean"))
+
+
+@pytest.mark.parametrize("name", ["gantt", "bubbles", "outliers", "accumulation"])
+def test_legends_sit_below_the_plot(charts, name):
+    # at 390 px a legend beside or above the plot is cut off (issue 22)
+    spec = charts[name][0].to_dict()
+    legends = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "legend" in node and isinstance(node["legend"], dict):
+                legends.append(node["legend"])
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(spec)
+    assert legends and all(lg.get("orient") == "bottom" for lg in legends)

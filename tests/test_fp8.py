@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from explainer.fp8 import (
+    AMAX_FLOOR,
     BLOCK,
     E4M3,
     E4M3_MAX,
@@ -19,6 +20,7 @@ from explainer.fp8 import (
     outlier_activations,
     quantize,
     round_to_bits,
+    scale_format_errors,
     storage_bytes,
 )
 
@@ -74,6 +76,82 @@ def test_zero_tensor_round_trips():
     assert (dequantize(q, s, block=BLOCK) == 0).all()
 
 
+def test_amax_is_floored_at_1e_4_as_in_v3_act_quant():
+    # V3 inference/kernel.py: amax = max(amax, 1e-4); s = amax / 448
+    x = torch.zeros(2, 384)
+    x[1, 128:256] = 3e-5  # 0 < amax < 1e-4: scaled by the floor, not by its own amax
+    x[1, 256] = 2.0  # an ordinary tile
+    q, s = quantize(x, block=TILE)
+    floor = torch.tensor(1e-4, dtype=torch.float32) / 448  # float32, like the kernel
+    assert AMAX_FLOOR == 1e-4
+    assert s[0, 0] == s[0, 1] == s[0, 2] == s[1, 0] == floor  # all-zero tiles
+    assert s[1, 1] == floor
+    assert s[1, 2] == pytest.approx(2.0 / 448)
+    # the tiny tile keeps its size on the E4M3 grid: 3e-5 / (1e-4 / 448) = 134.4, not 448
+    assert q[1, 128:256].float().unique().tolist() == [torch.tensor(134.4).to(E4M3).item()]
+    assert (dequantize(q, s, block=TILE)[0] == 0).all()
+    # per-tensor scaling floors too
+    assert quantize(torch.zeros(3, 5), block=None)[1] == floor
+
+
+def _independent_pow2_ceil(v):
+    """V3.2's formulation on the float32 bits: 2**(exponent + (mantissa != 0))."""
+    bits = np.asarray(v, dtype=np.float32).view(np.uint32).astype(np.int64)
+    exp, man = ((bits >> 23) & 0xFF) - 127, bits & ((1 << 23) - 1)
+    return np.ldexp(1.0, exp + (man != 0)).astype(np.float32)
+
+
+@pytest.mark.parametrize("block", [None, TILE, BLOCK])
+def test_ue8m0_scales_are_the_fp32_scale_rounded_up_to_a_power_of_two(block):
+    x = _x(256, 384, seed=3) * torch.logspace(-6, 2, 256)[:, None]
+    x[5, :] = 0.0  # an all-zero row of tiles: floor, then rounded up
+    x[7, :128] = 448 * 2.0**-3  # amax / 448 already a power of two: kept as is
+    _, s32 = quantize(x, block=block)
+    q, s8 = quantize(x, block=block, scale_fmt="ue8m0")
+    np.testing.assert_array_equal(s8.numpy(), _independent_pow2_ceil(s32.numpy()))
+    m, _ = torch.frexp(s8)
+    assert (m == 0.5).all()  # every scale is a power of two
+    assert (s8 >= s32).all() and (s8 < 2 * s32).all()
+    if block == TILE:
+        assert s8[7, 0] == 2.0**-3
+    # the largest scaled magnitude lands in (224, 448]: never clipped
+    full = s8 if block is None else s8.repeat_interleave(block[0], 0).repeat_interleave(
+        block[1], 1)
+    scaled = (x / full).abs()
+    assert scaled.max() <= E4M3_MAX
+    # normal numbers keep E4M3's relative precision: the scale only shifts exponents
+    y = dequantize(q, s8, block=block)
+    normal = scaled >= E4M3_MIN_NORMAL
+    assert normal.float().mean() > 0.1
+    assert ((y - x).abs()[normal] <= E4M3_UNIT_ROUNDOFF * x.abs()[normal] * (1 + 1e-6)).all()
+
+
+def test_power_of_two_scales_cost_little_precision():
+    w = _x(256, 1024, seed=1, scale=0.02)
+    x = outlier_activations(128, 1024, magnitude=1e4, seed=0)
+    e = scale_format_errors(x, w).set_index("scale_fmt")
+    assert list(e.index) == ["fp32", "ue8m0"]
+    assert e.loc["fp32", "top_mean"] == pytest.approx(448)
+    assert 224 < e.loc["ue8m0", "top_mean"] < 448
+    # a power-of-two scale leaves each number's mantissa alone: the median error barely moves
+    assert e.loc["fp32", "round_trip_median"] < e.loc["ue8m0", "round_trip_median"]
+    assert e.loc["ue8m0", "round_trip_median"] < 1.05 * e.loc["fp32", "round_trip_median"]
+    assert e.loc["ue8m0", "matmul_median"] < 1.05 * e.loc["fp32", "matmul_median"]
+    # but up to one power of two of range is lost at the bottom: more subnormals
+    assert e.loc["ue8m0", "subnormal_share"] > e.loc["fp32", "subnormal_share"]
+
+
+def test_scale_format_errors_refuses_bad_shapes():
+    with pytest.raises(ValueError, match="^x "):
+        scale_format_errors(torch.ones(4), torch.ones(128, 128))
+    with pytest.raises(ValueError, match="^w "):
+        scale_format_errors(torch.ones(4, 128), "w")
+    with pytest.raises(ValueError, match="^x .* must share K"):
+        scale_format_errors(torch.ones(4, 128), torch.ones(128, 256))
+    with pytest.raises(ValueError, match="^x has shape"):
+        scale_format_errors(torch.ones(4, 130), torch.ones(128, 130))
+
+
 def test_shapes_not_a_multiple_of_the_block_need_pad():
     x = _x(130, 200)
     with pytest.raises(ValueError, match="^x has shape"):
@@ -88,6 +166,9 @@ def test_shapes_not_a_multiple_of_the_block_need_pad():
     (dict(block=(0, 128)), "^block"),
     (dict(block=128), "^block"),
     (dict(block="tile"), "^block"),
+    (dict(block=TILE, scale_fmt="e8m0"), "^scale_fmt"),
+    (dict(block=TILE, scale_fmt=True), "^scale_fmt"),
+    (dict(block=TILE, pad=1), "^pad"),
 ])
 def test_bad_block_names_the_parameter(kwargs, pattern):
     with pytest.raises(ValueError, match=pattern):

@@ -233,3 +233,57 @@ def test_bad_input_names_the_parameter(kwargs, name):
     schedule = args.pop("schedule")
     with pytest.raises(ValueError, match=rf"^{name} "):
         simulate(schedule, **args)
+
+
+def test_bubble_table_matches_up_to_float_rounding_at_non_integer_durations():
+    durations = ({"F": 1.1, "B": 2.3, "W": 0.7}, {"F": 0.7, "B": 1.1, "W": 0.4},
+                 {"F": 0.7, "B": 1.1, "W": 0.4, "FB": 1.5})
+    t = bubble_table(pps=(4, 6, 8), durations=durations)
+    # 1F1B and ZB1P: every row matches, although some differ from the formula in the last bits
+    single = t[t.schedule.isin(["1f1b", "zb1p"])]
+    assert single["match"].all()
+    assert (single.bubble != single.formula).any()
+    # 1.1 - 0.4 is not 0.7 in binary, yet F = B - W holds: DualPipe's formula is exact there
+    assert formula_exact("dualpipe", F=0.7, B=1.1, W=0.4)
+    dual = t[t.schedule.str.startswith("dual") & (t.F == 0.7)]
+    assert dual["formula_exact"].all() and dual["match"].all()
+    # and a real departure still reads as one: F = 1.1 is not B - W = 1.6
+    off = t[t.schedule.str.startswith("dual") & (t.F == 1.1)]
+    assert not off["match"].any() and not off["formula_exact"].any()
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    (dict(schedules=()), "schedules"),
+    (dict(schedules=("gpipe",)), "schedules"),
+    (dict(pps=()), "pps"),
+    (dict(pps=(3,), schedules=("dualpipe",)), "pp"),
+    (dict(pps=(65,), schedules=("1f1b",)), "pp"),
+    (dict(durations=()), "durations"),
+    (dict(durations=({"F": 1, "B": 2},)), "durations"),
+    (dict(durations=({"F": 1, "B": 2, "W": 1, "X": 0},)), "durations"),
+    (dict(durations=({"F": 1, "B": 2, "W": 2},)), "W"),
+    (dict(micro_per_stage=0), "micro_per_stage"),
+    (dict(micro_per_stage=1.5), "micro_per_stage"),
+])
+def test_bubble_table_bad_input_names_the_parameter(kwargs, name):
+    with pytest.raises(ValueError, match=rf"^{name} "):
+        bubble_table(**{"pps": (4,), **kwargs})
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    (dict(schedule="gpipe"), "schedule"),
+    (dict(pp=0), "pp"),
+    (dict(schedule="dualpipe", pp=5), "pp"),
+    (dict(F=0), "F"),
+    (dict(B=float("inf")), "B"),
+    (dict(W=2), "W"),
+    (dict(FB=0.5), "FB"),
+])
+def test_readme_bubble_and_formula_exact_bad_input_names_the_parameter(kwargs, name):
+    args = {"schedule": "zb1p", "pp": 4, "F": 1, "B": 2, "W": 1, **kwargs}
+    with pytest.raises(ValueError, match=rf"^{name} "):
+        readme_bubble(**args)
+    if "pp" not in kwargs and "FB" not in kwargs:
+        args.pop("pp")
+        with pytest.raises(ValueError, match=rf"^{name} "):
+            formula_exact(**args)

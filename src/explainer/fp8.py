@@ -24,10 +24,27 @@ What this module teaches (DeepSeek-V3 report, arXiv 2412.19437, §3.3):
   gradients, not the operators kept in higher precision, not the rest of the
   step.
 
+* **How a scale is chosen** (:func:`quantize`), as DeepSeek's own quantizer
+  does it (``act_quant`` in DeepSeek-V3's ``inference/kernel.py``, current
+  version): the group's largest magnitude is first raised to at least
+  ``AMAX_FLOOR = 1e-4``, so an all-zero tile gets the scale ``1e-4 / 448``
+  rather than a division by zero, and a tile of tiny values keeps them tiny
+  in E4M3 instead of blowing them up to 448. V3.1 and V3.2 add
+  ``scale_fmt="ue8m0"``: the scale is rounded *up* to a power of two (an
+  8-bit exponent with no mantissa), so it fits in one byte and applying it
+  only shifts exponents; the price is that a group's largest value may land
+  anywhere in (224, 448] instead of on 448, which costs up to one bit of
+  range, not of precision, for normal numbers (:func:`scale_format_errors`).
+
 References: DeepSeek-V3 report §3.3 (Figure 6-7), §3.3.2-3.3.3; deepseek-ai/
 DeepGEMM and DeepSeek-V3 ``inference/kernel.py`` (``act_quant`` with 128-wide
-blocks, ``weight_dequant`` with 128x128 blocks) for the layout; Micikevicius
-et al., "FP8 Formats for Deep Learning" (arXiv 2209.05433) for E4M3.
+blocks, the 1e-4 floor on the amax and the ``scale_fmt="ue8m0"`` option,
+``weight_dequant`` with 128x128 blocks) for the layout;
+``inference/configs/config_v3.1.json`` (``"scale_fmt": "ue8m0"``) and
+DeepSeek-V3.2-Exp ``inference/kernel.py`` (``act_quant`` with ``round_scale``:
+the exponent of the scale, plus one unless it is already a power of two) for
+the power-of-two scales; Micikevicius et al., "FP8 Formats for Deep Learning"
+(arXiv 2209.05433) for E4M3.
 """
 
 from __future__ import annotations
@@ -39,6 +56,7 @@ import pandas as pd
 import torch
 
 __all__ = [
+    "AMAX_FLOOR",
     "BLOCK",
     "E4M3",
     "E4M3_MAX",
@@ -54,6 +72,8 @@ __all__ = [
     "outlier_activations",
     "quantize",
     "round_to_bits",
+    "SCALE_FORMATS",
+    "scale_format_errors",
     "storage_bytes",
 ]
 
@@ -63,6 +83,8 @@ E4M3_MIN_NORMAL = float(torch.finfo(E4M3).smallest_normal)  # 2**-6
 E4M3_UNIT_ROUNDOFF = 2.0**-4  # 3 mantissa bits, round to nearest
 TILE = (1, 128)  # activations: per token, per 128 channels (V3 §3.3.2)
 BLOCK = (128, 128)  # weights: per 128 output x 128 input channels
+AMAX_FLOOR = 1e-4  # act_quant clamps each group's amax to at least this (V3 kernel.py)
+SCALE_FORMATS = (None, "ue8m0")  # None: amax / 448 in FP32; "ue8m0": rounded up to 2**n
 
 
 # -------------------------------------------------------------- quantization
@@ -93,11 +115,27 @@ def _expand(scale, block, shape):
     return s[: shape[0], : shape[1]]
 
 
-def quantize(x: torch.Tensor, *, block, pad: bool = False):
+def _pow2_ceil(s: torch.Tensor) -> torch.Tensor:
+    """Round positive float32 values up to a power of two (exact, no log2)."""
+    m, e = torch.frexp(s)  # s = m * 2**e, 0.5 <= m < 1
+    return torch.ldexp(torch.ones_like(s), torch.where(m == 0.5, e - 1, e))
+
+
+def _scale(amax: torch.Tensor, scale_fmt) -> torch.Tensor:
+    """Per-group scale from the group's amax, as V3's ``act_quant`` computes it."""
+    s = amax.float().clamp_min(AMAX_FLOOR) / E4M3_MAX  # float32, like the kernel
+    return _pow2_ceil(s) if scale_fmt == "ue8m0" else s
+
+
+def quantize(x: torch.Tensor, *, block, pad: bool = False, scale_fmt: str | None = None):
     """Quantize to E4M3 with one scale per tensor, tile or block.
 
-    ``x ~= q.float() * scale`` where ``scale = amax / 448`` over each group,
-    so the group's largest magnitude maps onto E4M3's largest value.
+    ``x ~= q.float() * scale`` where ``scale = max(amax, 1e-4) / 448`` over
+    each group (``amax``: the group's largest magnitude), so the largest
+    magnitude maps onto E4M3's largest value; an all-zero group gets
+    ``1e-4 / 448``, as in V3's ``act_quant``. With ``scale_fmt="ue8m0"``
+    (V3.1, V3.2) that scale is rounded up to a power of two, and the largest
+    magnitude lands in (224, 448].
 
     Args:
         x: 2-D float tensor, ``(rows, cols)``; for an activation ``(tokens,
@@ -108,13 +146,24 @@ def quantize(x: torch.Tensor, *, block, pad: bool = False):
         pad: Allow shapes that are not a multiple of ``block`` (the edge
             tiles are partial, as if zero-padded). Without it such shapes
             raise ``ValueError``.
+        scale_fmt: ``None`` (an FP32 scale, ``amax / 448``) or ``"ue8m0"``
+            (a power of two, the smallest not below ``amax / 448``).
 
     Returns:
         ``(q, scale)``: ``q`` has ``x``'s shape and dtype
         ``torch.float8_e4m3fn``; ``scale`` is float32, a 0-d tensor for
         per-tensor scaling, else ``(ceil(rows / b0), ceil(cols / b1))``.
+
+    Raises:
+        ValueError: ``x`` not a finite 2-D float tensor, a bad ``block``, a
+            shape that does not divide without ``pad``, or ``scale_fmt`` not
+            one of :data:`SCALE_FORMATS`.
     """
     block = _check_block(block)
+    if scale_fmt not in SCALE_FORMATS:
+        raise ValueError(f"scale_fmt must be one of {SCALE_FORMATS}, got {scale_fmt!r}")
+    if not isinstance(pad, bool):
+        raise ValueError(f"pad must be True or False, got {pad!r}")
     if not isinstance(x, torch.Tensor) or not x.is_floating_point():
         raise ValueError(f"x must be a floating-point torch.Tensor, got {type(x).__name__}")
     x = x.float()
@@ -124,14 +173,14 @@ def quantize(x: torch.Tensor, *, block, pad: bool = False):
         raise ValueError("x must be finite (no inf or nan)")
     if block is None:
         amax = x.abs().max() if x.numel() else torch.tensor(0.0)
-        scale = torch.where(amax > 0, amax / E4M3_MAX, torch.ones(()))
+        scale = _scale(amax, scale_fmt)
         full = scale
     else:
         g0, g1 = _grid(x.shape, block, pad=pad)
         padded = torch.zeros(g0 * block[0], g1 * block[1])
         padded[: x.shape[0], : x.shape[1]] = x
         amax = padded.abs().reshape(g0, block[0], g1, block[1]).amax(dim=(1, 3))  # (g0, g1)
-        scale = torch.where(amax > 0, amax / E4M3_MAX, torch.ones_like(amax))
+        scale = _scale(amax, scale_fmt)
         full = _expand(scale, block, x.shape)
     q = (x / full).clamp(-E4M3_MAX, E4M3_MAX).to(E4M3)
     return q, scale.float()
@@ -235,6 +284,55 @@ def matmul_errors(x: torch.Tensor, w: torch.Tensor) -> pd.DataFrame:
         e = _row_rel_error(y_hat, y)
         rows.append(dict(scheme=name, median=float(e.median()), max=float(e.max()),
                          overall=float((y_hat - y).norm() / y.norm())))
+    return pd.DataFrame(rows)
+
+
+def scale_format_errors(x: torch.Tensor, w: torch.Tensor) -> pd.DataFrame:
+    """What power-of-two scales cost: V3's FP32 scales against V3.1/V3.2's ``ue8m0``.
+
+    ``x`` is quantized per 1x128 tile and ``w`` per 128x128 block, once with
+    each scale format of :data:`SCALE_FORMATS`.
+
+    Args:
+        x: Activations ``(tokens, K)``, ``K`` a multiple of 128.
+        w: Weights ``(N, K)``, ``N`` a multiple of 128.
+
+    Returns:
+        One row per format: ``scale_fmt`` (``"fp32"`` or ``"ue8m0"``),
+        ``round_trip_median`` (median over the non-zero entries of ``x`` of
+        ``|x_hat - x| / |x|``), ``matmul_median`` (median over tokens of the
+        relative error of ``x @ w.T``, exact float64 sums), ``top_mean``
+        (mean over ``x``'s tiles of the largest scaled magnitude: 448 for
+        FP32 scales, between 224 and 448 for powers of two) and
+        ``subnormal_share`` (share of ``x``'s non-zero entries that land below
+        E4M3's smallest normal number).
+
+    Raises:
+        ValueError: shapes that are not 2-D, do not share ``K`` or are not
+            multiples of 128.
+    """
+    for name, t in (("x", x), ("w", w)):
+        if not isinstance(t, torch.Tensor) or not t.is_floating_point() or t.ndim != 2:
+            raise ValueError(f"{name} must be a 2-D floating-point torch.Tensor")
+    if x.shape[1] != w.shape[1]:
+        raise ValueError(f"x (tokens, K) and w (N, K) must share K, got {tuple(x.shape)} "
+                         f"and {tuple(w.shape)}")
+    y = x.double() @ w.double().T  # (tokens, N)
+    nz = x != 0
+    rows = []
+    for fmt in SCALE_FORMATS:
+        qx, sx = quantize(x, block=TILE, scale_fmt=fmt)
+        xq = dequantize(qx, sx, block=TILE).double()
+        wq = dequantize(*quantize(w, block=BLOCK, scale_fmt=fmt), block=BLOCK).double()
+        scaled = (x.double() / _expand(sx.double(), TILE, x.shape)).abs()  # (tokens, K)
+        top = scaled.reshape(x.shape[0], -1, TILE[1]).amax(-1)  # (tokens, K / 128)
+        rows.append(dict(
+            scale_fmt=fmt or "fp32",
+            round_trip_median=float(((xq - x.double()).abs()[nz] / x.double().abs()[nz]).median()),
+            matmul_median=float(_row_rel_error(xq @ wq.T, y).median()),
+            top_mean=float(top.mean()),
+            subnormal_share=float((scaled[nz] < E4M3_MIN_NORMAL).double().mean()),
+        ))
     return pd.DataFrame(rows)
 
 

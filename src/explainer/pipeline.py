@@ -192,8 +192,8 @@ def _check_int(name: str, value, low: int, high: int) -> int:
     return value
 
 
-def _validate(schedule, pp, n_micro, F, B, W, FB):
-    """Check the inputs of :func:`simulate`; return normalised values."""
+def _check_schedule_pp(schedule, pp) -> tuple[str, int]:
+    """A known schedule and a stage count it accepts, else ValueError naming it."""
     if schedule not in SCHEDULES:
         raise ValueError(f"schedule must be one of {SCHEDULES}, got {schedule!r}")
     dual = schedule in ("dualpipe", "dualpipev")
@@ -201,14 +201,11 @@ def _validate(schedule, pp, n_micro, F, B, W, FB):
     if dual and pp % 2:
         raise ValueError(f"pp must be even for {schedule} (each device holds two "
                          f"stages), got {pp}")
-    n_micro = _check_int("n_micro", n_micro, 1, _MAX_MICRO)
-    need = {"1f1b": pp, "zb1p": pp, "dualpipe": 2 * pp, "dualpipev": pp}[schedule]
-    if n_micro < need:
-        raise ValueError(f"n_micro must be >= {need} for {schedule} with pp={pp} "
-                         f"(and <= {_MAX_MICRO}), got {n_micro}")
-    if schedule == "dualpipe" and n_micro % 2:
-        raise ValueError(f"n_micro must be even for dualpipe (half go each way), "
-                         f"got {n_micro}")
+    return schedule, pp
+
+
+def _check_durations(F, B, W, FB=None) -> tuple[float, float, float, float]:
+    """``F > 0``, ``B > 0``, ``0 <= W < B``, ``max(F, B) <= FB <= F + B`` (None: ``F + B``)."""
     F = _check_number("F", F, low=0.0, allow_equal=False)
     B = _check_number("B", B, low=0.0, allow_equal=False)
     W = _check_number("W", W, low=0.0)
@@ -221,6 +218,21 @@ def _validate(schedule, pp, n_micro, F, B, W, FB):
     if not max(F, B) <= FB <= F + B:
         raise ValueError(f"FB must be in [max(F, B), F + B] = [{max(F, B):g}, "
                          f"{F + B:g}], got {FB:g}")
+    return F, B, W, FB
+
+
+def _validate(schedule, pp, n_micro, F, B, W, FB):
+    """Check the inputs of :func:`simulate`; return normalised values."""
+    schedule, pp = _check_schedule_pp(schedule, pp)
+    n_micro = _check_int("n_micro", n_micro, 1, _MAX_MICRO)
+    need = {"1f1b": pp, "zb1p": pp, "dualpipe": 2 * pp, "dualpipev": pp}[schedule]
+    if n_micro < need:
+        raise ValueError(f"n_micro must be >= {need} for {schedule} with pp={pp} "
+                         f"(and <= {_MAX_MICRO}), got {n_micro}")
+    if schedule == "dualpipe" and n_micro % 2:
+        raise ValueError(f"n_micro must be even for dualpipe (half go each way), "
+                         f"got {n_micro}")
+    F, B, W, FB = _check_durations(F, B, W, FB)
     return schedule, pp, n_micro, F, B, W, FB
 
 
@@ -459,10 +471,13 @@ def readme_bubble(schedule: str, *, pp: int, F: float, B: float, W: float,
 
     Returns:
         ``(pp-1)(F+B)``, ``(pp-1)(F+B-2W)`` or ``(pp/2-1)(FB+B-3W)``.
+
+    Raises:
+        ValueError: Unknown schedule, ``pp`` outside [1, 64] (even and >= 2
+            for the DualPipe family), or durations :func:`simulate` refuses.
     """
-    if schedule not in SCHEDULES:
-        raise ValueError(f"schedule must be one of {SCHEDULES}, got {schedule!r}")
-    FB = F + B if FB is None else FB
+    schedule, pp = _check_schedule_pp(schedule, pp)
+    F, B, W, FB = _check_durations(F, B, W, FB)
     if schedule == "1f1b":
         return (pp - 1) * (F + B)
     if schedule == "zb1p":
@@ -470,20 +485,36 @@ def readme_bubble(schedule: str, *, pp: int, F: float, B: float, W: float,
     return (pp / 2 - 1) * (FB + B - 3 * W)
 
 
+def _close(a: float, b: float, unit: float) -> bool:
+    """Equal up to float rounding: relative 1e-9, or 1e-9 of one chunk pair ``unit``."""
+    return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9 * unit)
+
+
 def formula_exact(schedule: str, *, F: float, B: float, W: float) -> bool:
     """Whether the simulator's bubble equals :func:`readme_bubble` exactly.
 
     Sufficient conditions (see the module docstring), found with the
     simulator and pinned by tests both ways: 1F1B always; ZB1P when ``W <= F`` and
-    ``W <= B - W``; DualPipe(V) when ``F == B - W`` and ``W <= F``.
+    ``W <= B - W``; DualPipe(V) when ``F == B - W`` and ``W <= F``. The
+    comparisons allow for float rounding (``1.1 - 0.4`` is not ``0.7`` in
+    binary), up to a billionth of ``F + B``.
+
+    Raises:
+        ValueError: Unknown schedule, ``F`` or ``B`` not > 0, ``W`` not in ``[0, B)``.
     """
+    if schedule not in SCHEDULES:
+        raise ValueError(f"schedule must be one of {SCHEDULES}, got {schedule!r}")
+    F, B, W, _ = _check_durations(F, B, W)
+    unit = F + B
+
+    def at_most(a, b):
+        return a <= b or _close(a, b, unit)
+
     if schedule == "1f1b":
         return True
     if schedule == "zb1p":
-        return W <= F and W <= B - W
-    if schedule in ("dualpipe", "dualpipev"):
-        return F == B - W and W <= F
-    raise ValueError(f"schedule must be one of {SCHEDULES}, got {schedule!r}")
+        return at_most(W, F) and at_most(W, B - W)
+    return _close(F, B - W, unit) and at_most(W, F)
 
 
 def bubble_table(pps=(4, 8, 16), durations=({"F": 1, "B": 2, "W": 1},), *,
@@ -491,17 +522,43 @@ def bubble_table(pps=(4, 8, 16), durations=({"F": 1, "B": 2, "W": 1},), *,
     """Simulated bubbles next to the README formulas.
 
     Args:
-        pps: Stage counts (even).
-        durations: Dicts with ``F``, ``B``, ``W`` and optionally ``FB``.
-        micro_per_stage: ``n_micro = micro_per_stage * pp`` (DualPipe needs 2).
-        schedules: Which schedules to run.
+        pps: Stage counts (even if a DualPipe schedule is included; 1-64).
+        durations: Dicts with ``F``, ``B``, ``W`` and optionally ``FB``
+            (the ranges of :func:`simulate`).
+        micro_per_stage: ``n_micro = micro_per_stage * pp``, an int in
+            [1, 16] (DualPipe needs at least 2).
+        schedules: Which schedules to run, a non-empty subset of :data:`SCHEDULES`.
 
     Returns:
         One row per (durations, pp, schedule): the simulated ``bubble``, the
-        ``formula`` value, whether they match, ``formula_exact`` for those
-        durations, peak activations (max over devices), parameter copies,
-        devices, and the bubble as a share of the iteration.
+        ``formula`` value, ``match`` (equal up to float rounding: relative
+        1e-9, or 1e-9 of ``F + B`` near zero, so ``0.1 + 0.2`` matches
+        ``0.3``), ``formula_exact`` for those durations, peak activations
+        (max over devices), parameter copies, devices, and the bubble as a
+        share of the iteration.
+
+    Raises:
+        ValueError: An empty or unknown ``schedules``, ``pps`` or
+            ``durations``, a ``durations`` dict with missing or unknown keys,
+            ``micro_per_stage`` outside [1, 16], or any value
+            :func:`simulate` refuses (it names the parameter).
     """
+    schedules = tuple(schedules) if not isinstance(schedules, str) else (schedules,)
+    if not schedules or any(s not in SCHEDULES for s in schedules):
+        raise ValueError(f"schedules must be a non-empty subset of {SCHEDULES}, "
+                         f"got {schedules!r}")
+    pps = tuple(pps) if not isinstance(pps, (int, str)) else (pps,)
+    if not pps:
+        raise ValueError("pps must hold at least one stage count in [1, 64]")
+    durations = (durations,) if isinstance(durations, dict) else tuple(durations)
+    if not durations:
+        raise ValueError("durations must hold at least one dict with F, B and W")
+    for dur in durations:
+        if (not isinstance(dur, dict) or not {"F", "B", "W"} <= set(dur)
+                or not set(dur) <= {"F", "B", "W", "FB"}):
+            raise ValueError(f"durations must be dicts with keys F, B, W and optionally FB, "
+                             f"got {dur!r}")
+    micro_per_stage = _check_int("micro_per_stage", micro_per_stage, 1, 16)
     rows = []
     for dur in durations:
         for pp in pps:
@@ -513,7 +570,8 @@ def bubble_table(pps=(4, 8, 16), durations=({"F": 1, "B": 2, "W": 1},), *,
                     F=dur["F"], B=dur["B"], W=dur["W"],
                     FB=dur["F"] + dur["B"] if fb is None else fb,
                     pp=pp, schedule=s, n_micro=r.n_micro, devices=r.n_devices,
-                    bubble=r.bubble, formula=f, match=r.bubble == f,
+                    bubble=r.bubble, formula=f,
+                    match=_close(r.bubble, f, dur["F"] + dur["B"]),
                     formula_exact=formula_exact(s, F=dur["F"], B=dur["B"], W=dur["W"]),
                     activations=r.max_activations, param_copies=r.param_copies,
                     bubble_rate=r.bubble_rate,

@@ -10,8 +10,30 @@ import pandas as pd
 
 from explainer import story
 from explainer.figures._base import finish
+from explainer.tables import table
 
-__all__ = ["team"]
+__all__ = ["team", "totals_table"]
+
+
+def totals_table(totals: pd.DataFrame):
+    """The three author lists in numbers: entries, distinct names, departures, overlap with V3.
+
+    Args:
+        totals: :func:`explainer.story.author_totals` (indexed by paper).
+    """
+    # arXiv ids start with the year and month of the first version: 2405.04434 is May 2024
+    month = pd.to_datetime(totals["arxiv"].astype(str).str[:4], format="%y%m")
+    shown = pd.DataFrame({
+        "paper": totals.index + " (" + month.dt.strftime("%b %Y").to_numpy() + ")",
+        "entries": totals["entries"].to_numpy(),
+        "names": totals["unique_names"].to_numpy(),
+        "marked as left": totals["marked_departed"].to_numpy(),
+        "also on V3": totals["names_also_in_v3"].to_numpy(),
+    })
+    return table(shown, index=False, caption=(
+        "Each paper's \"Contributions and Acknowledgments\" list: its entries, the distinct names "
+        "in it (one person can appear in two roles), the names marked as having left the team, "
+        "and the names also on the V3 report."))
 
 
 def team(roles: pd.DataFrame) -> alt.Chart:
@@ -35,7 +57,7 @@ def team(roles: pd.DataFrame) -> alt.Chart:
                     axis=alt.Axis(labelAngle=0)),
             y=alt.Y("entries:Q", title="names listed"),
             color=alt.Color("role:N", title="role", sort=order,
-                            legend=alt.Legend(orient="bottom", columns=2)),
+                            legend=alt.Legend(orient="bottom", columns=1, labelLimit=320)),
             opacity=alt.condition(role_pick, alt.value(1.0), alt.value(0.2)),
             order=alt.Order("role_order:Q"),
             tooltip=["paper", "role", "entries", "marked_departed", "note"],

@@ -40,8 +40,14 @@ def module_diagram(n_layer: int = 4) -> alt.LayerChart:
     """Boxes and arrows: the main model and one MTP module (V3 §2.2, Figure 3), side by side.
 
     Args:
-        n_layer: transformer blocks of the main model (written in its box).
+        n_layer: transformer blocks of the main model (written in its box), an int in
+            [1, 1000].
+
+    Raises:
+        ValueError: if ``n_layer`` is not such an int.
     """
+    if isinstance(n_layer, bool) or not isinstance(n_layer, int) or not 1 <= n_layer <= 1000:
+        raise ValueError(f"n_layer must be an int in [1, 1000], got {n_layer!r}")
     boxes = pd.DataFrame([  # centre x, centre y, label, part
         (1.0, 0.0, "t1 ... ti", "main"),
         (1.0, 1.0, "embedding", "shared"),
@@ -69,7 +75,8 @@ def module_diagram(n_layer: int = 4) -> alt.LayerChart:
     x, y = alt.X("x:Q", axis=None, scale=xs), alt.Y("y:Q", axis=None, scale=ys)
     colour = alt.Color("part:N", title="part", scale=alt.Scale(
         domain=["main", "mtp", "shared"], range=["#4c78a8", "#f58518", "#54a24b"]),
-        legend=alt.Legend(orient="bottom", labelExpr="datum.label == 'mtp' ? 'MTP module (depth k)'"
+        legend=alt.Legend(orient="bottom", columns=1, labelLimit=300,
+                          labelExpr="datum.label == 'mtp' ? 'MTP module (depth k)'"
                           " : datum.label == 'main' ? 'main model' : 'shared by both'"))
     chart = alt.layer(
         alt.Chart(arrows).mark_rule(strokeWidth=1.5, color="gray").encode(
@@ -93,23 +100,33 @@ def module_diagram(n_layer: int = 4) -> alt.LayerChart:
 # ------------------------------------------------------------------ training
 
 
-def held_out_curves(log: pd.DataFrame, runs: pd.DataFrame) -> alt.Chart:
+def held_out_curves(log: pd.DataFrame) -> alt.Chart:
     """Held-out next-token loss of the main model during training, one line per run.
+
+    The final losses are not in the legend (a phone would cut them off); the chapter
+    states them in the sentence above the chart, and the tooltips give every point.
 
     Args:
         log: ``mtp_training_log.csv`` (rows with a held-out evaluation are plotted).
-        runs: ``mtp_runs.csv`` indexed by run (final held-out loss for the legend).
     """
+    if not isinstance(log, pd.DataFrame) or not {"run", "step", "held_out_main"} <= set(log):
+        raise ValueError("log must be the MTP training log, with columns run, step and "
+                         "held_out_main")
+    unknown = set(log.run) - set(_RUN_LABELS)
+    if unknown:
+        raise ValueError(f"log has runs {sorted(unknown)}; run must be one of "
+                         f"{sorted(_RUN_LABELS)}")
     pts = log.dropna(subset=["held_out_main"])[["run", "step", "held_out_main"]].copy()
-    pts["run"] = pts.run.map(lambda r: f"{_RUN_LABELS[r]} "
-                                       f"(final {runs.loc[r, 'held_out_main_loss']:.3f})")
-    chart = alt.Chart(pts, title="Main model's held-out loss (nats per character)").mark_line(
-        point=True).encode(
-        x=alt.X("step:Q", title="training step"),
+    pts["run"] = pts.run.map(_RUN_LABELS)
+    chart = alt.Chart(pts, title=alt.Title(["Main model's held-out loss", "(nats per character)"])
+                      ).mark_line(point=True).encode(
+        x=alt.X("step:Q", title="training step", axis=alt.Axis(tickCount=4)),
         y=alt.Y("held_out_main:Q", title="held-out loss", scale=alt.Scale(zero=False)),
-        color=alt.Color("run:N", title=None, legend=alt.Legend(orient="bottom", columns=1)),
-        strokeDash=alt.StrokeDash("run:N", legend=None),
-        tooltip=["run", "step", alt.Tooltip("held_out_main:Q", format=".3f")],
+        color=alt.Color("run:N", title=None, sort=list(_RUN_LABELS.values()),
+                        legend=alt.Legend(orient="bottom", columns=1, labelLimit=300)),
+        strokeDash=alt.StrokeDash("run:N", sort=list(_RUN_LABELS.values()), legend=None),
+        tooltip=[alt.Tooltip("run:N", title="run"), alt.Tooltip("step:Q", title="step"),
+                 alt.Tooltip("held_out_main:Q", title="held-out loss", format=".3f")],
     ).properties(height=260)
     return finish(chart, description=(
         "Held-out next-character loss of the main model against training step, for the model "
@@ -139,44 +156,59 @@ def acceptance_by_class(acc: pd.DataFrame) -> alt.Chart:
         "drafted character (letter, space, punctuation, digit, newline), with the number drafted."))
 
 
-def by_depth(bench: pd.DataFrame, v3: pd.DataFrame) -> alt.HConcatChart:
+_MODULES = {"mtp": "1 module", "mtp2": "2 modules"}
+
+
+def by_depth(bench: pd.DataFrame, v3: pd.DataFrame) -> alt.VConcatChart:
     """Acceptance rate and speed-up against draft depth, beside V3's reported figures.
 
     Args:
         bench: ``mtp_benchmark.csv``.
         v3: ``mtp_v3.csv`` indexed by quantity.
+
+    Raises:
+        ValueError: if ``bench`` lacks the benchmark's columns or ``v3`` V3's figures.
     """
+    need = {"model", "draft_depth", "temperature", "acceptance_rate", "speedup",
+            "tokens_per_pass"}
+    if not isinstance(bench, pd.DataFrame) or not need <= set(bench.columns):
+        raise ValueError(f"bench must be the MTP benchmark, with columns {sorted(need)}")
+    if (not isinstance(v3, pd.DataFrame)
+            or not {"acceptance_rate", "speedup_tps"} <= set(v3.index) or "low" not in v3):
+        raise ValueError("v3 must be mtp_v3.csv indexed by quantity, with acceptance_rate "
+                         "and speedup_tps")
     d = bench[bench.temperature == 0].copy()
-    d["setting"] = d.apply(lambda r: f"{_RUN_LABELS[r.model]}, drafting {r.draft_depth}", axis=1)
-    long = pd.concat([
-        d.assign(measure="acceptance rate", value=d.acceptance_rate),
-        d.assign(measure="speed-up (tokens/s)", value=d.speedup),
-        d.assign(measure="tokens per forward pass", value=d.tokens_per_pass),
-    ])[["setting", "draft_depth", "measure", "value"]]
-    refs = pd.DataFrame([
-        ("acceptance rate", v3.loc["acceptance_rate", "low"], "V3: 85-90%"),
-        ("speed-up (tokens/s)", v3.loc["speedup_tps", "low"], "V3: 1.8x"),
-        ("speed-up (tokens/s)", 1.0, "no gain"),
-    ], columns=["measure", "ref", "what"])
+    d["setting"] = [f"{_MODULES[m]}, {k} draft{'s' if k > 1 else ''}"
+                    for m, k in zip(d.model, d.draft_depth)]
+    panels_spec = [  # measure, column, axis title, axis format, reference lines
+        ("acceptance rate", "acceptance_rate", "drafts accepted", "%",
+         [(v3.loc["acceptance_rate", "low"], "V3: 85-90%")]),
+        ("tokens per forward pass", "tokens_per_pass", "characters per pass", "~g", []),
+        ("speed-up (tokens/s)", "speedup", "speed-up (× plain decoding)", "~g",
+         [(v3.loc["speedup_tps", "low"], "V3: 1.8x"), (1.0, "no gain")]),
+    ]
     panels = []
-    for measure in ["acceptance rate", "tokens per forward pass", "speed-up (tokens/s)"]:
-        bars = alt.Chart(long[long.measure == measure]).mark_bar().encode(
-            y=alt.Y("setting:N", title=None, sort=None),
-            x=alt.X("value:Q", title=measure, scale=alt.Scale(zero=True)),
-            color=alt.Color("draft_depth:O", title="drafted tokens per step",
-                            legend=alt.Legend(orient="bottom")),
-            tooltip=["setting", alt.Tooltip("value:Q", format=".3f")],
+    for measure, col, title, fmt, refs in panels_spec:
+        data = d[["setting", "draft_depth", col]].rename(columns={col: "value"})
+        bars = alt.Chart(data).mark_bar().encode(
+            y=alt.Y("setting:N", title=None, sort=None, axis=alt.Axis(labelLimit=130)),
+            x=alt.X("value:Q", title=title, scale=alt.Scale(zero=True),
+                    axis=alt.Axis(format=fmt, tickCount=4)),
+            color=alt.Color("draft_depth:O", legend=None,
+                            scale=alt.Scale(domain=[1, 2], range=["#74a9cf", "#0570b0"])),
+            tooltip=[alt.Tooltip("setting:N", title="setting"),
+                     alt.Tooltip("value:Q", title=measure, format=".3f")],
         )
         layer = bars
-        r = refs[refs.measure == measure]
-        if len(r):
+        if refs:
+            r = pd.DataFrame(refs, columns=["ref", "what"])
             layer = bars + alt.Chart(r).mark_rule(strokeDash=[4, 3], color="gray").encode(
-                x="ref:Q", tooltip=["what"])
-        panels.append(layer.properties(width=260, height=alt.Step(26), title=measure))
-    chart = alt.vconcat(*panels).resolve_scale(color="shared")
+                x="ref:Q", tooltip=[alt.Tooltip("what:N", title="reference")])
+        panels.append(layer.properties(width=200, height=alt.Step(26), title=measure))
+    chart = alt.vconcat(*panels)
     return finish(chart, width=None, description=(
-        "Three bar panels, one bar per model and draft depth: the acceptance rate of the drafted "
-        "tokens, main-model forward passes saved (tokens written per pass), and the measured "
+        "Three bar panels, one bar per model and number of drafted tokens: the acceptance rate "
+        "of the drafts, the characters written per pass of the main model, and the measured "
         "speed-up in tokens per second; dashed lines mark V3's 85% acceptance and 1.8x speed-up "
         "and the break-even speed-up of 1."))
 

@@ -1,4 +1,4 @@
-"""Figures of "The scale pivot": seed article 004's projections and the scale what-if.
+"""Figures of "The scale pivot": article 004's tables, its projections and the scale what-if.
 
 The what-if chart binds the what-if controls declared in :mod:`explainer.costs`
 (plus :data:`explainer.costs.N_GPUS`) and computes FLOPs, GPU-hours, dollars and
@@ -8,13 +8,17 @@ live twin, computed by the library.
 
 from __future__ import annotations
 
+import textwrap
+
 import altair as alt
 import pandas as pd
 
 from explainer import costs, facts
 from explainer.figures._base import finish
+from explainer.tables import MISSING, human, table
 
-__all__ = ["CONTROLS", "era_multiples", "valuations", "what_if", "what_if_readout"]
+__all__ = ["CONTROLS", "article_table", "era_multiples", "valuations", "what_if",
+           "what_if_readout", "what_if_table"]
 
 # the scale what-if: the cost calculator's controls plus the cluster size
 CONTROLS = (*costs.WHAT_IF_CONTROLS, costs.N_GPUS)
@@ -22,22 +26,55 @@ _SCENARIO = "your scenario"
 _KINDS = ["documented", "article's figure", _SCENARIO]
 
 
+def article_table(check: pd.DataFrame):
+    """Article 004's model table beside our sources and 6·N·D, one column per model.
+
+    Args:
+        check: :func:`explainer.facts.seed_table_check`.
+    """
+    def price(i: float, o: float) -> str:
+        return MISSING if pd.isna(i) else f"${i:.2f} / ${o:.2f}"
+
+    rows = {
+        "activated parameters: the article": check["article_active_params"].map(human),
+        "activated parameters: our sources": check["active_params"].map(human),
+        "training FLOPs: the article": check["article_flops"].map(human),
+        "training FLOPs: 6·N·D from our sources": check["flops_6nd"].map(human),
+        "the article ÷ 6·N·D": check["article_over_6nd"].map(lambda v: f"{v:.2f}×"),
+        "training FLOPs: published or estimated": check["reported_flops"].map(human),
+        "MMLU score: the article": check["article_mmlu"].map(human),
+        "MMLU score (5-shot): our sources": check["mmlu_5shot"].map(human),
+        "price, $ per million tokens: the article": check["article_usd_per_mtok"].map(
+            lambda v: f"${v:.2f}"),
+        "price, $ per million tokens (input / output): the developer": [
+            price(i, o) for i, o in zip(check["input_usd_per_mtok"], check["output_usd_per_mtok"])],
+    }
+    shown = pd.DataFrame(rows, index=check.index).T
+    shown.index.name = "figure"
+    shown.columns = [str(c) for c in check.index]
+    return table(shown, caption=(
+        "Article 004's model table, as printed, beside our sources: 6·N·D is six operations per "
+        "activated parameter per training token. GPT-4's size and compute are leaks and "
+        "estimates (secondary); Meta published Llama's compute. A dash: no figure published."))
+
+
 def valuations(vals: pd.DataFrame) -> alt.Chart:
-    """The valuations seed article 004 prints, coloured by the year they are for.
+    """The valuations article 004 prints, coloured by the year they are for.
 
     Args:
         vals: :func:`explainer.facts.load_seed_valuations`.
     """
     data = vals.reset_index().assign(year=lambda d: d["valuation_year"].astype(str))
     chart = (
-        alt.Chart(data, title=alt.Title("Valuations printed in seed article 004 (not verified)",
-                                        subtitle="Pink: figures for 2026; orange: figures for "
-                                                 "2025; none comes with a source"))
+        alt.Chart(data, title=alt.Title(["Valuations printed in article 004", "(not verified)"],
+                                        subtitle=["Pink: figures for 2026; orange: figures",
+                                                  "for 2025; none comes with a source"]))
         .mark_bar()
         .encode(
             y=alt.Y("company:N", title=None, sort="-x"),
             x=alt.X("valuation_usd:Q", title="US dollars (as printed)",
-                    axis=alt.Axis(labelExpr="'$' + format(datum.value / 1e9, ',.0f') + 'B'")),
+                    axis=alt.Axis(labelExpr="'$' + format(datum.value / 1e9, ',.0f') + 'B'",
+                                  tickCount=4)),
             color=alt.Color("year:N", title="valuation for",
                             scale=alt.Scale(domain=["2026", "2025"],
                                             range=["#CC79A7", "#E69F00"]),
@@ -49,43 +86,64 @@ def valuations(vals: pd.DataFrame) -> alt.Chart:
     )
     by_year = data.groupby("year")["company"].apply(lambda s: ", ".join(s))
     return finish(chart, description=(
-        f"Bars of the company valuations printed in seed article 004: {by_year.get('2026', '')} "
+        f"Bars of the company valuations printed in article 004: {by_year.get('2026', '')} "
         f"for 2026 (projections), {by_year.get('2025', '')} for 2025. No DeepSeek valuation was "
         "found in a primary source."))
+
+
+_WRAP = 40  # characters per label line: whole on a 390 px phone at the chart's font size
+_LINE = 14  # pixels per label line
+_TOP = 10  # pixels between the subtitle and the first label
 
 
 def era_multiples(mult: pd.DataFrame) -> alt.LayerChart:
     """Each era metric's 2026 value as a multiple of its 2024 value (log scale).
 
+    One row per metric: the article's two printed values above, the multiple below
+    (a point, or a range where the article prints ranges).
+
     Args:
         mult: :func:`explainer.facts.era_multiples`.
     """
-    data = mult.reset_index().assign(
-        label=lambda d: d["printed_2024"] + " → " + d["printed_2026"])
-    base = alt.Chart(data, title=alt.Title(
-        "Seed article 004: \"2026 (Scale Era, Projected)\" against \"2024 (Efficiency Era)\"",
-        subtitle="2026 value as a multiple of the 2024 value; ranges where the article prints "
-                 "ranges; every value is the article's")).encode(
-        y=alt.Y("metric:N", title=None, sort=list(data["metric"]),
-                axis=alt.Axis(labelLimit=220)),
-        tooltip=["metric", "printed_2024", "printed_2026", alt.Tooltip("low:Q", format=".2~f"),
-                 alt.Tooltip("high:Q", format=".2~f")],
-    )
+    rows, y = [], _TOP
+    for metric, r in mult.iterrows():
+        lines = textwrap.wrap(f"{metric}: {r['printed_2024']} → {r['printed_2026']}", _WRAP)
+        top, y = y, y + _LINE * len(lines)
+        rows.append({"metric": metric, "label": "\n".join(lines), "y_text": top, "y_dot": y + 10,
+                     "low": r["low"], "high": r["high"], "printed_2024": r["printed_2024"],
+                     "printed_2026": r["printed_2026"], "range": bool(r["high"] > r["low"])})
+        y += 20 + 12
+    data = pd.DataFrame(rows)
+    x_scale = alt.Scale(type="log", domain=[0.25, 100], nice=False)
+    x_axis = alt.Axis(values=[0.5, 1, 2, 5, 10, 50], grid=True,
+                      labelExpr="format(datum.value, '~g') + '×'")
+    y_dot = alt.Y("y_dot:Q", scale=None, axis=None)
+    base = alt.Chart(data)
+    tooltip = ["metric", "printed_2024", "printed_2026", alt.Tooltip("low:Q", format=".2~f"),
+               alt.Tooltip("high:Q", format=".2~f")]
     chart = alt.layer(
-        base.mark_rule(strokeWidth=8, opacity=0.5).encode(
-            x=alt.X("low:Q", title="2026 ÷ 2024 (log scale; 1 = no change)",
-                    scale=alt.Scale(type="log", domain=[0.4, 60])),
-            x2="high:Q"),
-        base.mark_point(size=90, filled=True).encode(x="high:Q"),
-        base.mark_point(size=90, filled=True).encode(x="low:Q"),
-        base.mark_text(align="left", dx=10, dy=-10, fontSize=11).encode(x="high:Q", text="label:N"),
-        alt.Chart(pd.DataFrame({"x": [1.0]})).mark_rule(strokeDash=[4, 4]).encode(x="x:Q"),
-    ).properties(height=220)
+        alt.Chart(pd.DataFrame({"x": [1.0]})).mark_rule(strokeDash=[4, 4], color="#888888")
+        .encode(x=alt.X("x:Q", scale=x_scale)),
+        base.transform_filter("datum.range").mark_rule(strokeWidth=8, opacity=0.5).encode(
+            x=alt.X("low:Q", scale=x_scale), x2="high:Q", y=y_dot),
+        base.mark_point(size=90, filled=True, opacity=1).encode(
+            x=alt.X("high:Q", scale=x_scale, axis=x_axis,
+                    title=["2026 value ÷ 2024 value", "(log scale; 1× = no change)"]),
+            y=y_dot, tooltip=tooltip),
+        base.transform_filter("datum.range").mark_point(size=90, filled=True, opacity=1).encode(
+            x=alt.X("low:Q", scale=x_scale), y=y_dot, tooltip=tooltip),
+        base.mark_text(align="left", baseline="top", fontSize=11, lineBreak="\n",
+                       lineHeight=_LINE).encode(
+            x=alt.value(0), y=alt.Y("y_text:Q", scale=None, axis=None), text="label:N"),
+    ).properties(height=y, title=alt.Title(
+        ["Article 004's \"scale era\" (2026)", "against its \"efficiency era\" (2024)"],
+        subtitle=["Each metric's 2026 value as a multiple", "of its 2024 value; a bar where the",
+                  "article prints ranges. Every value is", "the article's, none is sourced."]))
     return finish(chart, description=(
-        "Range chart of the multiple by which seed article 004 projects each metric to change "
-        "from 2024 to 2026, on a log scale: model size 5 times, training compute 10 times, "
-        "inference cost 1 to 50 times (ranges), hardware self-sufficiency 2 times (20% to 40%), "
-        "and the number of start-ups about halved."))
+        "The multiple by which article 004 projects each metric to change from 2024 to 2026, "
+        "on a log scale: model size 5 times, training compute 10 times, inference cost 1 to 50 "
+        "times (ranges), hardware self-sufficiency 2 times (20% to 40%), and the number of "
+        "start-ups about halved."))
 
 
 def _references() -> pd.DataFrame:
@@ -94,9 +152,12 @@ def _references() -> pd.DataFrame:
                      ignore_index=True)
 
 
-def what_if(refs: pd.DataFrame | None = None) -> alt.VConcatChart:
+def what_if(refs: pd.DataFrame | None = None) -> alt.LayerChart:
     """FLOPs of documented and projected runs and of the reader's scenario, with GPU-hours,
     rental dollars and days on the chosen cluster, computed in the browser.
+
+    One row per run: its name and the numbers above, its training compute as a point on a
+    log scale below.
 
     Args:
         refs: :func:`explainer.facts.scale_references` (default: loaded).
@@ -104,8 +165,16 @@ def what_if(refs: pd.DataFrame | None = None) -> alt.VConcatChart:
     data = _references() if refs is None else pd.concat(
         [refs.reset_index(), pd.DataFrame([{"run": _SCENARIO, "flops": 0.0, "kind": _SCENARIO}])],
         ignore_index=True)
-    order = list(data["run"])
+    row = 3 * _LINE + 20 + 12  # three lines of text, the point's row, a gap
+    data["y_text"] = [_TOP + i * row for i in range(len(data))]
+    data["y_dot"] = data["y_text"] + 3 * _LINE + 10
     hours = costs.gpu_hours_expr("datum.flops2")
+
+    def big(v: str, unit: str, prefix: str = "") -> str:
+        """A Vega expression writing ``v`` as '2.67 million' or '81.1 billion'."""
+        return (f"({v} >= 1e9 ? '{prefix}' + format({v} / 1e9, ',.3~r') + ' billion{unit}' "
+                f": '{prefix}' + format({v} / 1e6, ',.3~r') + ' million{unit}')")
+
     base = alt.Chart(data).transform_calculate(
         flops2=f"datum.run == '{_SCENARIO}' ? {costs.what_if_flops_expr()} : datum.flops",
     ).transform_calculate(
@@ -113,36 +182,38 @@ def what_if(refs: pd.DataFrame | None = None) -> alt.VConcatChart:
         usd=f"datum.hours * {costs.PRICE.name}",
         days=costs.days_expr("datum.hours"),
     ).transform_calculate(
-        label="format(datum.flops2, '.2~e') + ' FLOPs · ' + format(datum.hours / 1e6, ',.2f') "
-              "+ 'M GPU-h · $' + format(datum.usd / 1e6, ',.1f') + 'M · ' "
-              "+ format(datum.days, ',.0f') + ' days'",
+        label="datum.run + '\\n' + replace(format(datum.flops2, '.2~e'), 'e+', 'e') + ' FLOPs, ' "
+              f"+ {big('datum.hours', ' GPU-hours')} + '\\n' + {big('datum.usd', '', '$')} "
+              "+ ' to rent, ' + format(datum.days, datum.days < 10 ? '.1f' : ',.0f') "
+              "+ ' days on the cluster'",
     )
-    bars = base.mark_bar().encode(
-        y=alt.Y("run:N", title=None, sort=order),
-        x=alt.X("flops2:Q", title="training compute (FLOPs, log scale)",
-                scale=alt.Scale(type="log", domain=[1e23, 1e28], clamp=True)),
-        color=alt.Color("kind:N", title=None, legend=alt.Legend(orient="top"),
+    x_scale = alt.Scale(type="log", domain=[1e21, 1e28], clamp=True, nice=False)
+    dots = base.mark_point(size=110, filled=True, opacity=1).encode(
+        x=alt.X("flops2:Q", scale=x_scale,
+                title=["training compute (FLOPs, log scale)"],
+                axis=alt.Axis(values=[1e22, 1e24, 1e26, 1e28], grid=True,
+                              labelExpr="'1e' + format(log(datum.value) / LN10, '.0f')")),
+        y=alt.Y("y_dot:Q", scale=None, axis=None),
+        color=alt.Color("kind:N", title=None, legend=alt.Legend(orient="bottom", columns=2),
                         scale=alt.Scale(domain=_KINDS, range=["#0072B2", "#CC79A7", "#E69F00"])),
         tooltip=["run", "kind", alt.Tooltip("flops2:Q", title="FLOPs", format=".3~e"),
                  alt.Tooltip("hours:Q", title="GPU-hours", format=",.0f"),
                  alt.Tooltip("usd:Q", title="US$", format="$,.0f"),
                  alt.Tooltip("days:Q", title="days", format=",.0f")],
-    ).properties(width=300, height=200)
-    labels = base.mark_text(align="left", fontSize=11, x=8).encode(
-        y=alt.Y("run:N", sort=order, title=None), text="label:N",
-    ).properties(width=300, height=170,
-                 title="FLOPs · GPU-hours · rental dollars · days on the chosen cluster")
-    chart = alt.vconcat(bars, labels, spacing=12).add_params(
-        *(c.param() for c in CONTROLS)).properties(
-        title=alt.Title("What-if: training compute, GPU-hours, rental dollars and days",
-                        subtitle="every bar's GPU-hours, dollars and days use the sliders' MFU, "
-                                 "price, peak and cluster size"))
-    return finish(chart, width=None, description=(
-        "Horizontal bars of training FLOPs on a log scale for DeepSeek-V2 and V3, Llama 3.1 "
-        "405B, the article's 2024 average and its projected DeepSeek Next, and a scenario set by "
-        "the sliders; below, each run's GPU-hours, rental dollars and days on the chosen cluster "
-        "at the sliders' MFU, price and GPU peak. At the defaults the scenario is V3's "
-        "pre-training."))
+    )
+    labels = base.mark_text(align="left", baseline="top", fontSize=11, lineBreak="\n",
+                            lineHeight=_LINE).encode(
+        x=alt.value(0), y=alt.Y("y_text:Q", scale=None, axis=None), text="label:N")
+    chart = alt.layer(labels, dots).add_params(*(c.param() for c in CONTROLS)).properties(
+        height=_TOP + len(data) * row - 12,
+        title=alt.Title(["What-if: compute, GPU-hours,", "rental dollars and days"],
+                        subtitle=["Every run's GPU-hours, dollars and days",
+                                  "use the sliders' MFU, price, peak", "and cluster size."]))
+    return finish(chart, description=(
+        "Training FLOPs on a log scale for DeepSeek-V2 and V3, Llama 3.1 405B, the article's "
+        "2024 average and its projected DeepSeek Next, and a scenario set by the sliders; above "
+        "each point, that run's GPU-hours, rental dollars and days on the chosen cluster at the "
+        "sliders' MFU, price and GPU peak. At the defaults the scenario is V3's pre-training."))
 
 
 def what_if_readout(usd_per_gpu_hour: float, mfu: float, tokens_t: float, active_params_b: float,
@@ -163,3 +234,17 @@ def what_if_readout(usd_per_gpu_hour: float, mfu: float, tokens_t: float, active
         "rental US$": costs.training_cost_usd(hours, usd_per_gpu_hour),
         f"days on {n_gpus:,} GPUs": hours / n_gpus / 24,
     }, index=refs.index)
+
+
+def what_if_table(usd_per_gpu_hour: float, mfu: float, tokens_t: float, active_params_b: float,
+                  peak_tflops: float, n_gpus: int):
+    """:func:`what_if_readout` as a table for readers (the live notebook's output).
+
+    Keywords are the names of :data:`CONTROLS`.
+    """
+    out = what_if_readout(usd_per_gpu_hour, mfu, tokens_t, active_params_b, peak_tflops, n_gpus)
+    days = f"days on {n_gpus:,} GPUs"
+    return table(out.rename(columns={"rental US$": "rental, US dollars"}), index="run",
+                 formats={"FLOPs": "auto", "GPU-hours": "count", "rental, US dollars": "usd",
+                          days: "count"},
+                 caption="Each run at the chosen MFU, price, GPU peak and cluster size.")
