@@ -9,6 +9,7 @@ from explainer import costs
 from explainer.attention import (
     ATTENTION_KINDS,
     MLA,
+    SHAPE_CONTROLS,
     AttentionConfig,
     apply_rotary_emb,
     attention_macs,
@@ -292,24 +293,54 @@ def test_retrieval_dense_shortcut_equals_keeping_every_key():
 
 
 # ------------------------------------------------------------------ the chapter's controls
+def _reachable_shapes():
+    """Every shape the page's controls can set (each range, end to end), as control values."""
+    import itertools
+
+    from explainer.controls import Choice
+
+    axes = []
+    for c in SHAPE_CONTROLS:
+        if isinstance(c, Choice):
+            axes.append(list(c.options))
+        else:
+            n = int(round((c.max - c.min) / c.step))
+            axes.append([int(c.min + i * c.step) for i in range(n + 1)])
+    names = [c.name for c in SHAPE_CONTROLS]
+    return [dict(zip(names, v)) for v in itertools.product(*axes)]
+
+
+def _config(values):
+    return AttentionConfig(n_heads=values["n_heads"], kv_lora_rank=values["kv_lora_rank"],
+                           qk_nope_head_dim=values["head_dim"],
+                           qk_rope_head_dim=values["qk_rope_head_dim"],
+                           v_head_dim=values["head_dim"], n_kv_groups=values["n_kv_groups"])
+
+
+def test_every_shape_the_controls_reach_is_accepted():
+    shapes = _reachable_shapes()
+    assert len(shapes) > 10_000
+    for values in shapes:
+        _config(values)  # raises on a shape the modules refuse (groups not dividing heads)
+    top = {c.name: c.options[-1] if hasattr(c, "options") else c.max for c in SHAPE_CONTROLS}
+    v3 = AttentionConfig.from_model("deepseek_v3_671b")
+    assert (top["n_heads"], top["head_dim"], top["qk_rope_head_dim"], top["kv_lora_rank"]) == (
+        v3.n_heads, v3.qk_nope_head_dim, v3.qk_rope_head_dim, v3.kv_lora_rank)  # V3 reachable
+
+
 def test_browser_cache_expressions_agree_with_the_library():
     from explainer.attention import cache_elements_expr
 
     exprs = cache_elements_expr()
-    for n_heads, head_dim, rope, rank, groups in [(16, 32, 16, 128, 4), (6, 8, 2, 16, 3),
-                                                  (4, 8, 4, 32, 16)]:
-        values = {"n_heads": n_heads, "head_dim": head_dim, "qk_rope_head_dim": rope,
-                  "kv_lora_rank": rank, "n_kv_groups": groups}
-        c = AttentionConfig(n_heads=n_heads, kv_lora_rank=rank, qk_nope_head_dim=head_dim,
-                            qk_rope_head_dim=rope, v_head_dim=head_dim,
-                            n_kv_groups=min(groups, n_heads))
+    for values in _reachable_shapes()[::997]:
+        c = _config(values)
         for kind, expr in exprs.items():
-            js = eval(expr, {"__builtins__": {}, "min": min}, values)  # Vega's min() is Python's
+            js = eval(expr, {"__builtins__": {}}, dict(values))
             assert js == formula_bytes_per_token(kind, c, 1), kind
 
 
 def test_shape_report_measures_and_checks_absorb():
-    from explainer.attention import SHAPE_CONTROLS, shape_report
+    from explainer.attention import shape_report
 
     r = shape_report(**{c.name: c.default for c in SHAPE_CONTROLS}, steps=3)
     assert (r["measured elements per token"] == r["Table 1 formula"]).all()
@@ -317,3 +348,68 @@ def test_shape_report_measures_and_checks_absorb():
     assert r.loc["mla_naive", "max |naive - absorb|"] < 1e-12
     with pytest.raises(ValueError, match="n_kv_groups"):
         shape_report(n_heads=6, n_kv_groups=4)
+
+
+# ------------------------------------------------------------------ YaRN (V3's long-context rotary)
+def _paper_ratio(dim=64, theta=10000.0, original=4096):
+    """YaRN paper (arXiv 2309.00071), NTK-by-parts: r(d) = L / lambda_d, lambda_d = 2 pi / theta_d."""
+    import math
+
+    theta_d = torch.tensor([theta ** (-2 * d / dim) for d in range(dim // 2)], dtype=torch.float64)
+    return theta_d, original / (2 * math.pi / theta_d)
+
+
+def test_yarn_keeps_fast_pairs_and_divides_slow_ones_by_the_factor():
+    theta_d, r = _paper_ratio()
+    f = precompute_freqs_cis(64, 4097, original_seq_len=4096, rope_factor=40.0, beta_fast=32,
+                             beta_slow=1)
+    got = f[1].angle()  # position 1: the angle is the frequency itself
+    fast, slow = r > 32, r < 1  # the paper: gamma = 1 above beta, 0 below alpha
+    assert fast.any() and slow.any()
+    assert torch.allclose(got[fast], theta_d[fast], rtol=1e-12)
+    assert torch.allclose(got[slow], theta_d[slow] / 40, rtol=1e-12)
+    mid = ~fast & ~slow
+    assert ((got[mid] < theta_d[mid]) & (got[mid] > theta_d[mid] / 40)).all()
+    # V3's ramp runs over pair indices: floor(64 ln(4096 / (2 pi 32)) / (2 ln 1e4)) = 10 to
+    # ceil(64 ln(4096 / (2 pi)) / (2 ln 1e4)) = 23; pairs up to 10 keep their frequency
+    assert torch.allclose(got[:11], theta_d[:11], rtol=1e-12)
+    assert torch.allclose(got[23:], theta_d[23:] / 40, rtol=1e-12)
+    assert (got[11:23] / theta_d[11:23]).diff().lt(0).all()  # the blend falls pair by pair
+
+
+def test_yarn_is_off_up_to_the_original_length():
+    plain = precompute_freqs_cis(16, 64)
+    assert torch.equal(precompute_freqs_cis(16, 64, original_seq_len=64), plain)
+    c = AttentionConfig(max_seq_len=64, original_seq_len=64)
+    assert not c.yarn and make_attention("mla_absorb", c).softmax_scale == c.qk_head_dim ** -0.5
+
+
+def test_yarn_sharpens_the_softmax_by_the_papers_temperature():
+    import math
+
+    c = AttentionConfig(max_seq_len=65, original_seq_len=64)
+    assert c.yarn
+    sqrt_inv_t = 0.1 * math.log(40) + 1  # YaRN paper and V3 report §4.3: sqrt(1/t) = 0.1 ln s + 1
+    for kind in ("mha", "mla_naive", "mla_absorb"):
+        m = make_attention(kind, c)
+        assert math.isclose(m.softmax_scale, c.qk_head_dim ** -0.5 * sqrt_inv_t ** 2)
+
+
+def test_naive_and_absorb_still_agree_with_yarn_on():
+    c = AttentionConfig(max_seq_len=10, original_seq_len=4, rope_factor=8.0)
+    torch.manual_seed(0)
+    naive = make_attention("mla_naive", c, dtype=torch.float64)
+    absorb = make_attention("mla_absorb", c, dtype=torch.float64)
+    absorb.load_state_dict(naive.state_dict())
+    x = torch.randn(1, 10, c.dim, dtype=torch.float64)
+    with torch.no_grad():
+        for t in range(10):
+            assert torch.allclose(naive(x[:, t:t + 1], t), absorb(x[:, t:t + 1], t), atol=1e-12)
+
+
+def test_v3_defaults_switch_yarn_on_like_v3s_model_args():
+    v3 = AttentionConfig.from_model("deepseek_v3_671b", max_seq_len=4096 * 4)
+    assert v3.yarn and (v3.original_seq_len, v3.rope_factor, v3.beta_fast, v3.beta_slow,
+                        v3.mscale) == (4096, 40.0, 32, 1, 1.0)
+    with pytest.raises(ValueError, match="rope_factor"):
+        AttentionConfig(rope_factor=0)

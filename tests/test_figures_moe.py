@@ -83,3 +83,54 @@ def test_nodes_chart_embeds_every_limit_the_slider_reaches(data):
     slider = moe_dispatch.TOPK_GROUPS
     limits = {row["limit"] for ds in spec["datasets"].values() for row in ds}
     assert limits == {0, *range(int(slider.min), int(slider.max) + 1)}
+
+
+def test_routing_chart_wraps_the_sentence_into_short_rows():
+    rows = fig._lines(fig.SENTENCE)
+    assert len(rows) == len(fig.SENTENCE) and rows == sorted(rows)
+    lines = ["".join(c for c, r in zip(fig.SENTENCE, rows) if r == i) for i in set(rows)]
+    assert "".join(lines) == fig.SENTENCE and max(map(len, lines)) <= 16
+    assert all(not line.startswith(" ") for line in lines)  # breaks fall after spaces
+
+
+def test_nodes_legend_carries_each_routings_means(data):
+    spec = fig.nodes_per_token(data["dist"]).to_dict()
+    calc = str(spec["transform"])
+    assert "mean_nodes" in calc and "ib_bytes" in calc
+    assert spec["encoding"]["color"]["legend"]["orient"] == "bottom"
+
+
+def test_reader_tables_use_words_and_human_numbers(data):
+    runs, log, loads = data["runs"], data["log"], data["loads"]
+    params = moe.activated_params_table(data["models"]["bias"].param_counts())
+    html = fig.params_table(params).to_html()
+    assert "671 billion" in html and "—" in html and "NaN" not in html
+    t = fig.sentence_load_table(data["routes"])
+    assert len(t.data) == 6 and t.data["experts given no slot"].ge(0).all()
+    assert "2.86" in fig.runs_table(runs, moe.BALANCE_RUNS).to_html()  # no balancing
+    views = fig.balance_views(log, loads)
+    assert round(views.loc["bias", "per_step"], 2) == round(runs.loc["bias", "final_imbalance"], 2)
+    assert round(views.loc["aux_loss", "per_step"], 2) == round(
+        runs.loc["aux_loss", "final_imbalance"], 2)
+    assert list(fig.balance_views_table(views).data.columns) == [
+        "run", "each batch", "pooled, layer 1", "pooled, layer 2"]
+    settle = fig.bias_settle_table(data["sim"], last=5)
+    assert list(settle.data["γ (bias step)"]) == [f"{g:g}" for g in moe.BIAS_SIM_GAMMAS]
+    assert "1,820" in fig.granularity_table(runs).to_html()
+    bench = fig.benchmark_table(data["bench"]).data
+    assert len(bench) == 4 and not bench["implementation"].str.contains("params|model.py").any()
+
+
+def test_retrain_trains_on_the_text_the_repository_ships(monkeypatch):
+    from explainer import moe_lm, mtp
+
+    seen = {}
+
+    def fake_train(cfg, *, steps, text, show_progress):
+        seen["text"], seen["balance"] = text, cfg.balance
+        raise RuntimeError("stop before training")
+
+    monkeypatch.setattr(moe_lm, "train", fake_train)
+    with pytest.raises(RuntimeError, match="stop"):
+        fig.retrain_live("bias_seq_aux_loss", 20)
+    assert seen == {"text": mtp.load_corpus(), "balance": "bias_seq_aux_loss"}

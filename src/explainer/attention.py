@@ -41,7 +41,10 @@ What this module teaches:
 
 Layouts: V3 caches ``(batch, seq, heads, dim)``; we cache per-head tensors
 head-major ``(batch, heads, seq, dim)`` so each head's scores are one contiguous
-matrix product on a CPU. YaRN context extension (``rope_factor``, ``mscale``) is left out.
+matrix product on a CPU. YaRN context extension follows V3: when ``max_seq_len`` exceeds
+``original_seq_len`` the rotary frequencies are stretched (:func:`precompute_freqs_cis`) and
+the softmax scale is multiplied by ``(0.1 · mscale · ln(rope_factor) + 1)^2``, for every
+design (V3 has only MLA; the others get the same rotation so they stay comparable).
 
 References: DeepSeek-V2 report (arXiv 2405.04434) §2.1 and Table 1; DeepSeek-V3
 report (arXiv 2412.19437) §2.1.1; deepseek-ai/DeepSeek-V3 ``inference/model.py``
@@ -63,7 +66,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from explainer import costs
-from explainer.controls import Slider
+from explainer.controls import Choice, Slider
 
 __all__ = [
     "ATTENTION_KINDS",
@@ -94,6 +97,7 @@ __all__ = [
 # the five exact designs the issue names, plus DSA-style sparse MLA
 ATTENTION_KINDS = ("mha", "gqa", "mqa", "mla_naive", "mla_absorb", "mla_sparse")
 _ZERO_OK = ("q_lora_rank",)  # 0 = no query compression (V3's ModelArgs convention)
+_FLOATS = {"rope_theta": 1, "rope_factor": 0, "mscale": 0}  # real-valued fields, lower bounds
 
 
 # --------------------------------------------------------------------------- config
@@ -120,13 +124,20 @@ class AttentionConfig:
     index_n_heads: int = 2
     index_head_dim: int = 16
     index_topk: int = 32
+    # YaRN (V3's ModelArgs defaults; on whenever max_seq_len > original_seq_len, as in V3)
+    original_seq_len: int = 4096  # the length the model was pre-trained at
+    rope_factor: float = 40.0  # s, how far the slow rotary pairs are stretched
+    beta_fast: int = 32  # pairs turning more than beta_fast times in original_seq_len: kept
+    beta_slow: int = 1  # pairs turning less than beta_slow times: divided by rope_factor
+    mscale: float = 1.0  # softmax scale grows by (0.1 · mscale · ln(rope_factor) + 1)^2
 
     def __post_init__(self) -> None:
         for f in fields(self):
             v = getattr(self, f.name)
-            if f.name == "rope_theta":
-                if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 1:
-                    raise ValueError(f"rope_theta must be a number > 1, got {v!r}")
+            if f.name in _FLOATS:
+                low = _FLOATS[f.name]
+                if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > low:
+                    raise ValueError(f"{f.name} must be a number > {low}, got {v!r}")
                 continue
             low = 0 if f.name in _ZERO_OK else 1
             if isinstance(v, bool) or not isinstance(v, int) or v < low:
@@ -138,6 +149,11 @@ class AttentionConfig:
             raise ValueError(
                 f"n_kv_groups must divide n_heads={self.n_heads} (1 <= n_kv_groups <= n_heads), "
                 f"got {self.n_kv_groups}")
+
+    @property
+    def yarn(self) -> bool:
+        """Whether YaRN is on: V3 switches it on when ``max_seq_len > original_seq_len``."""
+        return self.max_seq_len > self.original_seq_len
 
     @property
     def qk_head_dim(self) -> int:
@@ -161,13 +177,25 @@ BENCH_CONFIG = AttentionConfig(dim=256, n_heads=16, q_lora_rank=0, kv_lora_rank=
 
 
 # --------------------------------------------------------------------------- RoPE
-def precompute_freqs_cis(dim: int, max_seq_len: int, theta: float = 10000.0) -> torch.Tensor:
-    """Rotary factors ``exp(i · pos · theta^(-2j/dim))`` for every position (V3's, without YaRN).
+def precompute_freqs_cis(dim: int, max_seq_len: int, theta: float = 10000.0, *,
+                         original_seq_len: int | None = None, rope_factor: float = 40.0,
+                         beta_fast: int = 32, beta_slow: int = 1) -> torch.Tensor:
+    """Rotary factors ``exp(i · pos · freq_j)`` for every position, with V3's YaRN.
+
+    ``freq_j = theta^(-2j/dim)``. When ``original_seq_len`` is given and ``max_seq_len``
+    exceeds it, YaRN stretches the slow pairs as V3's ``precompute_freqs_cis`` does: pairs
+    that turn fewer than ``beta_slow`` times within ``original_seq_len`` tokens are divided
+    by ``rope_factor``, pairs that turn more than ``beta_fast`` times are kept, and a linear
+    ramp over the pair index blends the ones in between (V3's ``find_correction_range``,
+    ``linear_ramp_factor``; the "NTK-by-parts" ramp of YaRN, arXiv 2309.00071).
 
     Args:
         dim: rotated width (even).
         max_seq_len: positions 0 .. max_seq_len - 1.
         theta: RoPE base.
+        original_seq_len: the pre-training length; ``None`` turns YaRN off.
+        rope_factor: YaRN's scale s.
+        beta_fast, beta_slow: rotation counts bounding the ramp.
 
     Returns:
         complex128 tensor (max_seq_len, dim // 2).
@@ -175,6 +203,18 @@ def precompute_freqs_cis(dim: int, max_seq_len: int, theta: float = 10000.0) -> 
     if dim <= 0 or dim % 2:
         raise ValueError(f"dim must be a positive even int, got {dim!r}")
     inv = 1.0 / theta ** (torch.arange(0, dim, 2, dtype=torch.float64) / dim)  # (dim/2,)
+    if original_seq_len is not None and max_seq_len > original_seq_len:
+        def correction_dim(rotations: float) -> float:  # the pair index that turns `rotations` times
+            return dim * math.log(original_seq_len / (rotations * 2 * math.pi)) / (
+                2 * math.log(theta))
+
+        low = max(math.floor(correction_dim(beta_fast)), 0)
+        high = min(math.ceil(correction_dim(beta_slow)), dim - 1)
+        if low == high:
+            high += 0.001
+        ramp = ((torch.arange(dim // 2, dtype=torch.float64) - low) / (high - low)).clamp(0, 1)
+        smooth = 1 - ramp  # 1: keep the pair's frequency, 0: divide it by rope_factor
+        inv = inv / rope_factor * (1 - smooth) + inv * smooth
     ang = torch.outer(torch.arange(max_seq_len, dtype=torch.float64), inv)  # (T, dim/2)
     return torch.polar(torch.ones_like(ang), ang)
 
@@ -221,7 +261,11 @@ class _Attention(nn.Module):
             self.wq_b = nn.Linear(c.q_lora_rank, c.n_heads * c.qk_head_dim, bias=False)
         self.wo = nn.Linear(c.n_heads * c.v_head_dim, c.dim, bias=False)
         self.softmax_scale = c.qk_head_dim ** -0.5
-        self.freqs_cis = precompute_freqs_cis(c.qk_rope_head_dim, c.max_seq_len, c.rope_theta)
+        if c.yarn:  # V3: a sharper softmax to go with the stretched rotations
+            self.softmax_scale *= (0.1 * c.mscale * math.log(c.rope_factor) + 1.0) ** 2
+        self.freqs_cis = precompute_freqs_cis(
+            c.qk_rope_head_dim, c.max_seq_len, c.rope_theta, original_seq_len=c.original_seq_len,
+            rope_factor=c.rope_factor, beta_fast=c.beta_fast, beta_slow=c.beta_slow)
         self.n_cached = 0  # tokens currently valid in the cache
 
     # -- pieces
@@ -862,12 +906,15 @@ def retrieval_curve(seq_lens=(1024, 4096, 16384), top_ks=None, *, index_head_dim
 # --------------------------------------------------------------------------- reader's controls
 # the shape a reader picks (chapter "Attention that remembers less"); one head width is used
 # for qk_nope_head_dim and v_head_dim, as in DeepSeek-V2/V3
+# Every shape the controls reach is valid: heads come in multiples of 16 and GQA's groups
+# are powers of two up to 16, so the groups always divide the heads. The largest shape is
+# DeepSeek-V3's own (128 heads, heads 128 wide, rotary key 64, latent 512).
 SHAPE_CONTROLS = (
-    Slider("n_heads", "heads", 1, 64, 1, default=16),
+    Slider("n_heads", "heads", 16, 128, 16, default=16),
     Slider("head_dim", "head width (keys' position-free part, values)", 8, 128, 8, default=32),
     Slider("qk_rope_head_dim", "rotary key width", 2, 64, 2, default=16),
     Slider("kv_lora_rank", "latent width (kv_lora_rank)", 16, 512, 16, default=128),
-    Slider("n_kv_groups", "GQA groups", 1, 16, 1, default=4),
+    Choice("n_kv_groups", "GQA groups", (1, 2, 4, 8, 16), default=4, radio=True),
 )
 # keys kept per query in the sparse retrieval task, as a power of two
 TOP_K_LOG2 = Slider("top_k_log2", "keys kept per query, k = 2^", 0, 14, 1, default=6)
@@ -877,8 +924,8 @@ def cache_elements_expr() -> dict[str, str]:
     """Cache elements per token per layer as Vega expressions over :data:`SHAPE_CONTROLS`.
 
     For the page's chart, which recomputes in the browser; a test checks each against
-    :func:`formula_bytes_per_token` (and so against the measured caches). GQA's groups
-    are capped at the heads, as a reader can pick more groups than heads there.
+    :func:`formula_bytes_per_token` (and so against the measured caches) on every shape
+    the controls reach.
 
     Returns:
         ``{kind: expression}`` for the five exact kinds.
@@ -886,7 +933,7 @@ def cache_elements_expr() -> dict[str, str]:
     kv = "(head_dim + qk_rope_head_dim + head_dim)"  # key width + value width, one head
     return {
         "mha": f"n_heads * {kv}",
-        "gqa": f"min(n_kv_groups, n_heads) * {kv}",
+        "gqa": f"n_kv_groups * {kv}",
         "mqa": kv,
         "mla_naive": f"n_heads * {kv}",
         "mla_absorb": "kv_lora_rank + qk_rope_head_dim",
