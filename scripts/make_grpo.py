@@ -24,6 +24,9 @@ Stages (run all, or name some):
   ``data/grpo_log.csv`` (runs ``student_grpo``, ``student_direct_grpo``). ``distill:<base>``
   redoes one base, ``distill:<base>:grpo`` one method.
 
+* ``checkpoints``: the ``main`` run again, its policy saved every ``CHECKPOINT_EVERY``
+  steps to ``data/weights/grpo_run/`` (checked: the rerun ends on the shipped weights).
+
 Usage: ``python scripts/make_grpo.py [base] [main] [eval] [ablations] [student] [distill]``
 (``distill:<base>`` for one starting student).
 Single-threaded (``torch.set_num_threads(1)``); wall times depend on the machine's load.
@@ -145,6 +148,38 @@ def make_main() -> None:
     _save_csv(pd.DataFrame(samples), "grpo_samples.csv")
 
 
+CHECKPOINT_EVERY = 15  # the page's "learning to think" panel samples the run at these steps
+
+
+def make_checkpoints() -> None:
+    """The shipped run again (same seed, same recipe), saving the policy every
+    ``CHECKPOINT_EVERY`` steps to ``data/weights/grpo_run/step_NNN.pt`` (fp16). The run is
+    deterministic on one thread: its last policy must equal the shipped
+    ``reasoner_grpo.pt`` tensor for tensor, or nothing is written."""
+    out = DATA_DIR / "weights" / "grpo_run"
+    base = load_pretrained("base")
+    saved: dict[int, object] = {}
+
+    def record(step, row, policy):
+        if step % CHECKPOINT_EVERY == 0:
+            saved[step] = {k: v.detach().clone() for k, v in policy.model.state_dict().items()}
+            print(f"step {step:3d} acc {row['accuracy']:.3f}", flush=True)
+
+    res = grpo.train_grpo(base, seed=0, callback=record)
+    shipped = load_pretrained("grpo").model.state_dict()
+    final = {k: v.half().float() for k, v in res.policy.model.state_dict().items()}
+    diff = max(float((final[k] - shipped[k]).abs().max()) for k in shipped)
+    if diff != 0.0:
+        raise SystemExit(f"the rerun's last policy differs from the shipped one by {diff}: "
+                         "not writing checkpoints of a different run")
+    out.mkdir(parents=True, exist_ok=True)
+    for step, state in saved.items():
+        policy = res.policy
+        policy.model.load_state_dict(state)
+        policy.save(out / f"step_{step:03d}.pt")
+    print(f"wrote {len(saved)} checkpoints to {out}")
+
+
 def make_eval() -> None:
     rows = []
     truth = [sum(map(int, p.split("+"))) for p in EVAL_PROBLEMS]
@@ -239,4 +274,4 @@ if __name__ == "__main__":
             continue
         {"base": make_base, "main": make_main, "eval": make_eval, "ablations": make_ablations,
          "seeds": make_seeds, "student": make_student, "student_direct": make_student_direct,
-         "distill": make_distill}[stage]()
+         "distill": make_distill, "checkpoints": make_checkpoints}[stage]()

@@ -125,3 +125,28 @@ def test_a_diagram_has_a_description_but_no_data_table():
     assert is_diagram(spec) and "explainer-chart-data" not in chart_html(spec)
     plain = {k: v for k, v in spec.items() if k != "usermeta"}
     assert not is_diagram(plain) and "explainer-chart-data" in chart_html(plain)
+
+
+@pytest.mark.parametrize("hostile", ["<!--<script>", "</script><script>alert(1)</script>",
+                                     "\"'><img src=x onerror=alert(1)>", "a\u2028b"])
+def test_chart_json_is_safe_inside_its_script_element(hostile):
+    import json
+
+    from explainer.charts import chart_html, json_script
+
+    spec = {"description": hostile, "title": hostile, "data": {"values": [{"x": hostile, "y": 1}]}}
+    text = json_script(spec)
+    assert "<" not in text and ">" not in text and "&" not in text and "\u2028" not in text
+    assert json.loads(text) == spec
+    html = chart_html(spec)
+    body = html.split('class="explainer-chart-spec">', 1)[1].split("</script>", 1)[0]
+    assert json.loads(body) == spec
+
+
+def test_chart_json_has_no_nan_or_infinity():
+    import json
+
+    from explainer.charts import json_script
+
+    text = json_script({"values": [float("nan"), float("inf"), 1.5]})
+    assert json.loads(text) == {"values": [None, None, 1.5]} and "NaN" not in text

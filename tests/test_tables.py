@@ -86,3 +86,9 @@ def test_table_refuses_a_non_frame():
 def test_every_named_format_writes_text():
     for name, fmt in FORMATS.items():
         assert isinstance(fmt(1.5), str) and fmt(float("nan")) == "—", name
+
+
+def test_data_never_becomes_markup():
+    hostile = "\"'><img src=x onerror=alert(1)>"
+    html = table(pd.DataFrame({hostile: [hostile], "n": [1]}), caption=hostile).to_html()
+    assert "<img" not in html and "&lt;img" in html

@@ -21,3 +21,16 @@ def test_escape_dollars(src, out):
 def test_escape_dollars_refuses_non_text():
     with pytest.raises(ValueError, match="markdown must be a string"):
         escape_dollars(3)
+
+
+@pytest.mark.parametrize("src, out", [
+    ("a <b>bold</b> claim", "a &lt;b&gt;bold&lt;/b&gt; claim"),
+    ("<!--<script>", "&lt;!--&lt;script&gt;"),
+    ("x < y and `a<b`", "x &lt; y and `a<b`"),
+    ("AT&T &amp; co", "AT&amp;T &amp; co"),
+])
+def test_escape_html_keeps_data_from_opening_tags(src, out):
+    from explainer.text import escape_html
+
+    assert escape_html(src) == out
+    assert escape_html(out) == out

@@ -29,6 +29,7 @@ import html
 import io
 import itertools
 import json
+import math
 import urllib.parse
 from pathlib import Path
 from typing import Any
@@ -77,6 +78,32 @@ _FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
 _counter = itertools.count()
 
 
+_JSON_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026",
+                 0x2028: "\\u2028", 0x2029: "\\u2029"}
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with every NaN or infinite float replaced by ``None`` (JSON has neither)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
+def json_script(value: Any) -> str:
+    """JSON that is safe inside a ``<script type="application/json">`` element.
+
+    As Django's ``json_script``: ``<``, ``>`` and ``&`` are written as ``\\u`` escapes, so
+    no data string (``</script>``, ``<!--<script>``) can end the element or open a comment
+    that swallows the page; NaN and infinities become ``null`` (browsers cannot parse them).
+    """
+    return json.dumps(_finite(value), separators=(",", ":"), allow_nan=False).translate(
+        _JSON_ESCAPES)
+
+
 def chart_html(spec: dict[str, Any]) -> str:
     """HTML for one chart on a book page: a labelled figure, its spec, and its data as a table.
 
@@ -91,7 +118,7 @@ def chart_html(spec: dict[str, Any]) -> str:
     chart_id = f"chart-{digest}-{next(_counter)}"
     title = _title_text(spec) or "Chart"
     description = str(spec.get("description") or "")
-    spec_json = json.dumps(spec, separators=(",", ":")).replace("</", "<\\/")
+    spec_json = json_script(spec)
     return (
         f'<div class="explainer-chart" id="{chart_id}" role="figure" '
         f'aria-label="{html.escape(title)}" aria-describedby="{chart_id}-desc">\n'

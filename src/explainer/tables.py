@@ -18,6 +18,7 @@ columns without one are formatted by their type (integers ``count``, floats ``au
 from __future__ import annotations
 
 import hashlib
+import html
 import math
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -175,7 +176,9 @@ def table(df: pd.DataFrame, *, formats: Mapping[str, str | Callable[[Any], str]]
     uid = hashlib.sha1(pd.util.hash_pandas_object(df.astype(str), index=False).values.tobytes()
                        + repr(list(df.columns)).encode()).hexdigest()[:10]
     numeric = [c for c in df.columns if df[c].dtype.kind in "iuf"]
-    styler = df.style.format(funcs).hide(axis="index").set_uuid(uid)
+    # escape="html": a cell or a column name from data can never become markup
+    styler = (df.style.format(funcs, escape="html").format_index(escape="html", axis=1)
+              .hide(axis="index").set_uuid(uid))
     styler = styler.set_table_attributes('class="explainer-table tex2jax_ignore"')
     styler = styler.set_table_styles([
         {"selector": "", "props": "border-collapse: collapse; font-size: 0.9em;"},
@@ -190,7 +193,7 @@ def table(df: pd.DataFrame, *, formats: Mapping[str, str | Callable[[Any], str]]
         styler = styler.set_properties(subset=numeric, **{"text-align": "right",
                                                           "font-variant-numeric": "tabular-nums"})
     if caption:
-        styler = styler.set_caption(caption)
+        styler = styler.set_caption(html.escape(caption))
     return styler
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["escape_dollars", "say"]
+__all__ = ["escape_dollars", "escape_html", "say"]
 
 _CODE_SPAN = re.compile(r"(`+)(?:.*?)\1", re.S)
 _BARE_DOLLAR = re.compile(r"(?<!\\)\$")
@@ -31,12 +31,38 @@ def escape_dollars(markdown: str) -> str:
     return "".join(out)
 
 
+def escape_html(markdown: str) -> str:
+    """``markdown`` with ``<``, ``>`` and ``&`` outside code spans written as entities, so that
+    text interpolated from data can never open an HTML tag in the page (idempotent).
+
+    Raises:
+        ValueError: if ``markdown`` is not a string.
+    """
+    if not isinstance(markdown, str):
+        raise ValueError(f"markdown must be a string, got {type(markdown).__name__}")
+    out, last = [], 0
+
+    def esc(s: str) -> str:
+        s = re.sub(r"&(?!(?:[a-zA-Z]+|#\d+|#x[0-9a-fA-F]+);)", "&amp;", s)
+        return s.replace("<", "&lt;").replace(">", "&gt;")
+
+    for m in _CODE_SPAN.finditer(markdown):
+        out.append(esc(markdown[last:m.start()]))
+        out.append(m.group(0))
+        last = m.end()
+    out.append(esc(markdown[last:]))
+    return "".join(out)
+
+
 def say(text: str) -> None:
     """Display ``text`` as Markdown (a sentence whose numbers were computed in the cell).
+
+    HTML in ``text`` is shown as text (:func:`escape_html`), and dollars stay dollars in
+    JupyterLab (:func:`escape_dollars`).
 
     Raises:
         ValueError: if ``text`` is not a string.
     """
     from IPython.display import Markdown, display
 
-    display(Markdown(escape_dollars(text)))
+    display(Markdown(escape_dollars(escape_html(text))))

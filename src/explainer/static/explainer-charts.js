@@ -104,7 +104,7 @@
         try { keep[name] = previous.view.signal(name); } catch (e) { /* not a signal */ }
       }
       previous.view.finalize();
-      target.innerHTML = "";
+      target.replaceChildren();
     }
     fitTitles(spec, target.clientWidth || div.clientWidth || window.innerWidth);
     spec.config = merge(spec.config || {}, mode === "dark" ? DARK : {});
@@ -130,7 +130,12 @@
       if (onlyStale && div.dataset.chartMode === mode) return;
       draw(div).catch(err => {
         const target = div.querySelector(".explainer-chart-view");
-        if (target) target.innerHTML = '<div class="error">' + String(err) + "</div>";
+        if (target) {  /* the message as text: an error may echo data, never markup */
+          const box = document.createElement("div");
+          box.className = "error";
+          box.textContent = String(err);
+          target.replaceChildren(box);
+        }
         console.error(err);
       });
     });
