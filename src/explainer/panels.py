@@ -18,13 +18,33 @@ from collections.abc import Sequence
 
 from explainer.onnx_export import PANEL_REASONERS, _LABELS
 
-__all__ = ["moe", "mtp", "reasoner"]
+__all__ = ["moe", "mtp", "reasoner", "show"]
 
 _ids = itertools.count(1)
 
 
 def _esc(text: object) -> str:
     return html.escape(str(text), quote=True)
+
+
+def show(panel: str) -> None:
+    """Display a panel's form on the published page; in a live kernel show nothing, since
+    there the chapter's own widgets run the same models in Python.
+
+    Args:
+        panel: the HTML of :func:`reasoner`, :func:`moe` or :func:`mtp`.
+
+    Raises:
+        ValueError: if ``panel`` is not a panel's form.
+    """
+    from IPython.display import HTML, display
+
+    from explainer.widgets import in_book_build
+
+    if not isinstance(panel, str) or not panel.startswith('<form class="explainer-run"'):
+        raise ValueError("panel must be the HTML of explainer.panels.reasoner(), moe() or mtp()")
+    if in_book_build():
+        display(HTML(panel))
 
 
 def reasoner(*, problem: str = "4821+3659", models: Sequence[str] = PANEL_REASONERS,
