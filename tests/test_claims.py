@@ -2,6 +2,7 @@
 
 import os
 import re
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -149,6 +150,31 @@ def test_changed_verdicts_follow_their_evidence(ledger):
         assert verdict[cid] == "supported", cid
 
 
+def test_issue_23_rows_follow_their_evidence(ledger):
+    """Rows re-judged for issue 23 (each change is listed in the closing note)."""
+    rows = ledger.set_index("claim_id")
+    # C093: both translations of DeepSeek's post are cited; most read "all departments"
+    assert rows.loc["C093", "verdict"] == "supported"
+    assert set(split_source_ids(rows.loc["C093", "source_id"])) == {
+        "sec_deepseek_hiring_post", "sec_deepseek_hiring"}
+    assert "many teams" in rows.loc["C093", "primary_says"]
+    # C044: the $3.2B is ChatGPT plus the API
+    assert "sec_openai_revenue_split" in rows.loc["C044", "source_id"]
+    assert "ChatGPT subscriptions plus direct API sales" in rows.loc["C044", "primary_says"]
+    # C019: the README puts the weights under MIT and notes the bases' original licences
+    says = rows.loc["C019", "primary_says"]
+    assert "model weights are released under the MIT licence" in says
+    assert "originally licensed under Apache 2.0" in says
+    # C107 / C111: dated; the 2026 round is cited; C089 re-judged on the reported valuation
+    for cid in ("C107", "C111", "C089"):
+        assert "sec_deepseek_funding_2026" in rows.loc[cid, "source_id"], cid
+        assert "2026" in rows.loc[cid, "primary_says"] + rows.loc[cid, "explanation"], cid
+    assert (rows.loc["C107", "verdict"], rows.loc["C111", "verdict"]) == ("wrong", "supported")
+    assert rows.loc["C089", "verdict"] == "wrong"
+    # C010: the 32,768-token limit is in §3
+    assert "32,768 generated tokens per answer (R1 paper §3" in rows.loc["C010", "primary_says"]
+
+
 # ------------------------------------------------------------------ validate_claims on bad input
 
 @pytest.fixture()
@@ -286,6 +312,64 @@ def test_ledger_css_and_js_are_static_files_the_book_loads(monkeypatch):
     assert page.count("<script>") == 1 and "<style>" in page and "src=" not in page
 
 
+def test_ledger_html_has_four_columns_with_every_field_of_a_claim():
+    page = ledger_html.ledger_html(_tiny_ledger())
+    heads = re.findall(r'<th data-sort-key="(\w+)"', page)
+    assert heads == ["id", "quote", "verdict", "primary"]  # the verdict is within four columns
+    row = re.search(r'<tr class="claim-row" id="claim-C001".*?</tr>', page).group(0)
+    assert re.findall(r'<td data-key="(\w+)"', row) == heads
+    assert "article 000" in row and "In plain words: R1 is on a par with o1." in row
+    assert "level on DeepSeek&#x27;s table" in row and "Topic: benchmarks" in row
+    assert f'href="reasoning.html">{ledger_html.chapter_title("reasoning")}</a>' in row
+    assert "tex2jax_ignore" in page  # two dollar amounts in a row are not typeset as maths
+
+
+def test_chapter_title_reads_the_pages_heading():
+    assert ledger_html.chapter_title("costs") == "What did it cost?"
+    assert ledger_html.chapter_title("no_such_page") == "no_such_page"
+
+
+def test_verdict_totals_count_every_claim_once(ledger):
+    totals = claims.verdict_totals(ledger)
+    assert list(totals.index) == list(claims.VERDICTS)
+    assert totals["claims"].sum() == len(ledger)
+    assert abs(totals["share"].sum() - 1) < 1e-12
+    tiny = claims.verdict_totals(_tiny_ledger())
+    assert tiny["claims"].tolist() == [1, 0, 1, 1, 0]
+
+
+def test_headline_claims_follow_the_list_and_link_chapter_and_ledger_row(ledger):
+    top = claims.headline_claims(ledger)
+    picks = [item[0] for items in claims.HEADLINES.values() for item in items]
+    assert top["claim_id"].tolist() == picks and top["claim_id"].is_unique
+    assert top["group"].tolist()[0] == "The money" and (top["chapter"] != "").all()
+    chapters = Path(__file__).resolve().parents[1] / "chapters"
+    assert all((chapters / f"{c}.ipynb").exists() for c in top["chapter"])
+    # a forecast links to the chapter that checks it against what happened
+    assert top.set_index("claim_id").loc["C088", "chapter"] == "what_next"
+    page = ledger_html.headlines_html(top)
+    assert page.count('<li class="claims-headline"') == len(picks)
+    for r in top.itertuples():
+        assert f'href="claims_ledger.html#claim-{r.claim_id}"' in page
+        assert f'href="{r.chapter}.html"' in page
+    with pytest.raises(ValueError, match="HEADLINES names claims not in the ledger"):
+        claims.headline_claims(_tiny_ledger())
+    with pytest.raises(ValueError, match="headline_claims"):
+        ledger_html.headlines_html(_tiny_ledger())
+
+
+def test_recomputed_claims_redo_the_ledgers_arithmetic(ledger):
+    checks = claims.recomputed_claims(ledger).set_index("claim")
+    assert list(checks.index) == ["C077", "C069", "C057", "C003", "C101"]
+    assert abs(checks.loc["C077", "value"] - 1.0206e24) < 1e21
+    assert checks.loc["C077", "recomputed"] == "1.02 × 10²⁴ FLOPs"
+    assert checks.loc["C057", "recomputed"] == "9.0%"
+    assert checks.loc["C003", "recomputed"] == "96.4% less"
+    assert checks.loc["C101", "recomputed"] == "$1.75 billion"
+    assert checks["verdict"].tolist() == [ledger.set_index("claim_id").loc[c, "verdict"]
+                                          for c in checks.index]
+
+
 def test_ledger_html_rejects_a_frame_without_ledger_columns():
     with pytest.raises(ValueError, match="missing ledger columns"):
         ledger_html.ledger_html(pd.DataFrame({"claim_id": ["C001"]}))
@@ -381,7 +465,61 @@ def test_ledger_table_filters_searches_and_sorts_in_a_browser(browser):
     header.click()
     assert page.evaluate(order) == ["claim-C003", "claim-C002", "claim-C001"]
     assert header.get_attribute("aria-sort") == "descending"
-    page.locator('#claims-ledger-table th[data-sort-key="topic"]').click()  # benchmarks, moe, scale
+    page.locator('#claims-ledger-table th[data-sort-key="id"]').click()  # C001, C002, C003
     assert page.evaluate(order) == ["claim-C001", "claim-C002", "claim-C003"]
+    page.locator('#claims-ledger-table th[data-sort-key="id"]').press("Enter")  # keyboard too
+    assert page.evaluate(order) == ["claim-C003", "claim-C002", "claim-C001"]
     assert errors == []
+    page.close()
+
+
+@pytest.mark.browser
+def test_ledger_fits_the_text_column_and_shows_the_verdict_first_on_a_phone(browser):
+    """690 px column: the four columns fit without scrolling; 390 px: one card per claim,
+    the verdict on its first line and inside the screen."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    table = ledger_html.ledger_html(_tiny_ledger(), standalone=True)
+    page.set_content(f'<html><body><div id="col" style="width:690px">{table}</div></body></html>')
+    fits = "() => { const t = document.querySelector('#claims-ledger-table');" \
+           " return t.getBoundingClientRect().width <= 690 + 0.5; }"
+    assert page.evaluate(fits)
+    page.set_viewport_size({"width": 390, "height": 800})
+    page.evaluate("document.getElementById('col').style.width = '358px'")
+    boxes = page.evaluate("""() => {
+      const row = document.querySelector('#claim-C002');
+      const box = k => row.querySelector('td[data-key="' + k + '"]').getBoundingClientRect();
+      return {verdict: box('verdict'), quote: box('quote'), id: box('id'),
+              display: getComputedStyle(row).display, width: window.innerWidth};
+    }""")
+    assert boxes["display"] == "flex"  # a card
+    assert boxes["verdict"]["right"] <= boxes["width"]
+    assert boxes["verdict"]["top"] < boxes["quote"]["top"]  # the verdict comes first
+    assert boxes["verdict"]["left"] <= boxes["id"]["left"]
+    # the filter still hides cards
+    page.select_option("select[data-filter=verdict]", "wrong")
+    assert page.evaluate(VISIBLE_IDS) == ["claim-C002"]
+    page.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(("suffix", "target"), [("?article=004", "#claims-ledger-wrap"),
+                                                ("#claim-C003", "#claim-C003")])
+def test_a_link_to_an_articles_claims_lands_on_the_table(browser, tmp_path, suffix, target):
+    """The intro's "?article=004" and the verdicts page's "#claim-C003" scroll the table (or
+    the row) into view, even when the content above it grows after the page loads."""
+    page_file = tmp_path / "ledger.html"
+    page_file.write_text(
+        '<html><body><div id="above" style="height:4000px">charts</div>'
+        f"{ledger_html.ledger_html(_tiny_ledger(), standalone=True)}"
+        '<div style="height:2000px"></div>'
+        # a chart drawn late: the content above the table grows by 1500 px
+        "<script>setTimeout(() => { document.getElementById('above').style.height = "
+        "'5500px'; }, 300);</script></body></html>", encoding="utf-8")
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(page_file.as_uri() + suffix)
+    page.wait_for_timeout(900)
+    top = page.evaluate(f"document.querySelector('{target}').getBoundingClientRect().top")
+    assert 0 <= top < 120, top
+    if suffix.startswith("?"):
+        assert page.evaluate(VISIBLE_IDS) == ["claim-C002"]
     page.close()

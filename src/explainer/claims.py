@@ -14,10 +14,12 @@ Every *unverifiable* row says in ``searched`` what was looked for, where and whe
 every *supported*, *approximate* or *wrong* row cites at least one primary or
 secondary source besides the seed article itself.
 
-This module loads and validates the ledger and counts it (:func:`verdict_counts`,
-:func:`source_support`). The HTML lives in :mod:`explainer.ledger_html` (the
-appendix's table, each chapter's "What the articles said"), the chart in
-:mod:`explainer.figures.ledger`.
+This module loads and validates the ledger, counts it (:func:`verdict_totals`,
+:func:`verdict_counts`, :func:`source_support`), picks the claims that matter most
+(:data:`HEADLINES`, :func:`headline_claims`) and redoes the arithmetic some verdicts
+rest on (:func:`recomputed_claims`). The HTML lives in :mod:`explainer.ledger_html` (the
+appendix's table, the verdicts page's list, each chapter's "What the articles said"), the
+charts and tables in :mod:`explainer.figures.ledger`.
 """
 
 from __future__ import annotations
@@ -28,21 +30,29 @@ from pathlib import Path
 import pandas as pd
 
 from explainer.data import SEEDS_DIR, load_sources, read_csv, split_source_ids
+from explainer.tables import human
 
 __all__ = [
+    "ARTICLE_NAMES",
     "CHAPTERS",
     "CHECKED_VERDICTS",
     "COLUMNS",
+    "HEADLINES",
     "LEDGER_PAGE",
     "TOPICS",
     "VERDICTS",
     "VERDICT_COLORS",
+    "VERDICT_MEANINGS",
+    "article_name",
+    "headline_claims",
     "load_claims",
+    "recomputed_claims",
     "seed_label",
     "show_claims",
     "source_support",
     "validate_claims",
     "verdict_counts",
+    "verdict_totals",
 ]
 
 VERDICTS = ("supported", "approximate", "wrong", "projection", "unverifiable")
@@ -55,6 +65,49 @@ VERDICT_COLORS = {
     "wrong": "#D55E00",
     "projection": "#CC79A7",
     "unverifiable": "#7F7F7F",
+}
+# what each verdict means, in the words the ledger page and the verdicts page use
+VERDICT_MEANINGS = {
+    "supported": "the best source says the same",
+    "approximate": "right in substance or order of magnitude, off in a detail (a rounded figure, "
+                   "the wrong model, a loose word)",
+    "wrong": "the source says otherwise",
+    "projection": "a forecast, target or future-dated figure: nothing to check yet",
+    "unverifiable": "we looked, and no source we could find settles it; the ledger says what "
+                    "was searched",
+}
+# short reader-facing names of the five articles, by the first three characters of the file
+ARTICLE_NAMES = {
+    "000": "OpenAI talent",
+    "001": "rift at OpenAI",
+    "002": "Sputnik moment",
+    "003": "origins",
+    "004": "scale pivot",
+}
+# the claims that matter most, grouped as the verdicts page shows them: (claim_id, headline) or
+# (claim_id, headline, page): the page that checks the claim when it is not the row's ``chapter``
+# (the forecasts are checked against what DeepSeek did next in chapters/what_next.ipynb)
+HEADLINES = {
+    "The money": (
+        ("C015", "The $6 million training bill"),
+        ("C003", "R1 cost 96% less to train"),
+        ("C057", "One-tenth of Llama 3.1's computing"),
+    ),
+    "The models": (
+        ("C002", "R1 rivals OpenAI's o1"),
+    ),
+    "The techniques": (
+        ("C065", "Mixture-of-Experts uses a small part of the model per token"),
+        ("C012", "Multi-head Latent Attention recognises patterns"),
+        ("C067", "DeepSeek pioneered multi-token prediction"),
+        ("C013", "DualPipe is a pathway for reasoning"),
+        ("C005", "Reasoning models stop predicting the next token"),
+    ),
+    "The forecasts": (
+        ("C089", "DeepSeek is worth $500 billion", "what_next"),
+        ("C093", "DeepSeek will double its headcount", "what_next"),
+        ("C088", "Its next model: over 10²⁶ FLOPs, MMLU above 90", "what_next"),
+    ),
 }
 COLUMNS = (
     "claim_id", "seed_file", "quote", "claim", "verdict",
@@ -185,6 +238,108 @@ def seed_label(seed_file: str) -> str:
         title = sources.loc[sid, "title"].removeprefix("Seed article: ").strip('"')
         return f"{seed_file[:3]}: {title}"
     return seed_file
+
+
+def article_name(seed_file: str) -> str:
+    """Short name of an article for charts: ``"004 scale pivot"`` (:data:`ARTICLE_NAMES`)."""
+    key = str(seed_file)[:3]
+    return f"{key} {ARTICLE_NAMES[key]}" if key in ARTICLE_NAMES else str(seed_file)
+
+
+def verdict_totals(df: pd.DataFrame) -> pd.DataFrame:
+    """How many claims got each verdict, and what share of all claims that is.
+
+    Args:
+        df: the ledger (see :func:`load_claims`).
+
+    Returns:
+        One row per verdict in :data:`VERDICTS` order (zeros kept), index named
+        ``verdict``; columns ``claims`` (int) and ``share`` (a fraction of all claims).
+    """
+    counts = df["verdict"].value_counts().reindex(list(VERDICTS), fill_value=0).astype(int)
+    out = pd.DataFrame({"claims": counts, "share": counts / max(len(df), 1)})
+    out.index.name = "verdict"
+    return out
+
+
+def headline_claims(df: pd.DataFrame) -> pd.DataFrame:
+    """The ledger rows of :data:`HEADLINES`, in its order, with their group and headline.
+
+    Args:
+        df: the ledger (see :func:`load_claims`).
+
+    Returns:
+        The rows, with two columns added in front: ``group`` and ``headline``; ``chapter``
+        is the page that checks the claim (the entry's own page where it names one).
+
+    Raises:
+        ValueError: a claim named in :data:`HEADLINES` is not in ``df``.
+    """
+    picks = [(group, *item) for group, items in HEADLINES.items() for item in items]
+    ids = [p[1] for p in picks]
+    missing = [cid for cid in ids if cid not in set(df["claim_id"])]
+    if missing:
+        raise ValueError(f"HEADLINES names claims not in the ledger: {missing}")
+    rows = df.set_index("claim_id").loc[ids].reset_index()
+    rows["chapter"] = [p[3] if len(p) > 3 else ch for p, ch in zip(picks, rows["chapter"])]
+    rows.insert(0, "headline", [p[2] for p in picks])
+    rows.insert(0, "group", [p[0] for p in picks])
+    return rows
+
+
+def recomputed_claims(df: pd.DataFrame) -> pd.DataFrame:
+    """The arithmetic behind five verdicts, redone with the book's library from ``data/``.
+
+    V2's training FLOPs (6·N·D), V3's compute against Epoch AI's GPT-4 estimate, V3's
+    GPU-hours against Llama 3.1 405B's, R1's API price against o1's, and renting 100,000
+    GPUs for a year at V3's assumed $2 per GPU-hour.
+
+    Args:
+        df: the ledger (see :func:`load_claims`); each check is matched to its row by the
+            article's exact phrase.
+
+    Returns:
+        One row per check: ``claim`` (its id), ``quantity``, ``article_says`` (text),
+        ``value`` (the recomputed number), ``recomputed`` (``value`` as a reader reads it)
+        and ``verdict`` (the ledger's).
+
+    Raises:
+        ValueError: a phrase is not in the ledger exactly once.
+    """
+    from explainer import costs, facts  # not at import time: chapters import this module
+
+    compute = facts.training_compute()  # 6·N·D per model (the cost chapter's table)
+    v2, v3 = compute.loc["DeepSeek-V2", "flops_6nd"], compute.loc["DeepSeek-V3", "flops_6nd"]
+    gpt4 = compute.loc["GPT-4", "reported_flops"]  # Epoch AI's estimate (secondary)
+    hours_ratio = facts.one_tenth().loc["GPU-hours (reported)", "ratio"]
+    output_less = facts.api_price_gap().loc["output", "less"]
+    rent = costs.training_cost_usd(100_000 * 24 * 365, 2.0)  # V3's assumed $2 per GPU-hour
+    checks = [
+        ("21B / 236B | ~5e24", "DeepSeek-V2's training compute (6·N·D)", "about 5 × 10²⁴ FLOPs",
+         v2, human(v2) + " FLOPs"),
+        ("performance comparable to GPT-4 with an estimated 70-80% less compute cost",
+         "V3's compute against GPT-4's (Epoch AI's estimate)", "70-80% less",
+         1 - v3 / gpt4, f"{1 - v3 / gpt4:.0%} less"),
+        ("required only one-tenth of the computing resources needed for Meta’s comparable "
+         "Llama 3.1 model", "V3's GPU-hours against Llama 3.1 405B's", "one-tenth",
+         hours_ratio, f"{hours_ratio:.1%}"),
+        ("trained with approximately 96% less cost compared to similar models from US labs",
+         "R1's API price per output token against o1's", "96% less",
+         output_less, f"{output_less:.1%} less"),
+        ("The cost of a 100,000-GPU cluster is in the billions of dollars",
+         "renting 100,000 GPUs for a year at $2 an hour", "billions of dollars",
+         rent, f"${rent / 1e9:.2f} billion"),
+    ]
+    verdict = df.set_index("claim_id")["verdict"]
+    rows = []
+    for quote, quantity, says, value, shown in checks:
+        ids = df.loc[df["quote"] == quote, "claim_id"]
+        if len(ids) != 1:
+            raise ValueError(f"phrase not in the ledger exactly once: {quote!r}")
+        cid = ids.item()
+        rows.append((cid, quantity, says, float(value), shown, verdict[cid]))
+    return pd.DataFrame(rows, columns=["claim", "quantity", "article_says", "value",
+                                       "recomputed", "verdict"])
 
 
 def verdict_counts(df: pd.DataFrame) -> pd.DataFrame:

@@ -1,12 +1,16 @@
-"""The claims ledger as HTML: the appendix's filterable table and each chapter's summary.
+"""The claims ledger as HTML: the appendix's table, the verdicts page and each chapter's summary.
 
 :mod:`explainer.claims` loads and checks ``data/claims.csv``; this module turns it into
 markup:
 
 * :func:`ledger_html` -- the whole ledger as one filterable, sortable table for the
-  appendix page. Its look and behaviour live in ``static/ledger.css`` and
+  appendix page: four columns (the claim, what the article said, the verdict, what the
+  sources say) that fit the text column, and on a phone one card per claim with its
+  verdict first. Its look and behaviour live in ``static/ledger.css`` and
   ``static/ledger.js``, which the book's Sphinx extension (:mod:`explainer.book`) loads
   on every page; ``standalone=True`` inlines both, for a page without the book around it.
+* :func:`headlines_html` -- the claims that matter most (:data:`explainer.claims.HEADLINES`),
+  each with its verdict, a link to the chapter that checks it and one to its ledger row.
 * :func:`chapter_claims_html` / :func:`show_claims` -- the few rows that one chapter
   demonstrates, as a compact static table ("What the articles said").
 
@@ -16,6 +20,8 @@ Nothing here loads anything from the network.
 from __future__ import annotations
 
 import html
+import json
+from functools import cache
 from pathlib import Path
 
 import pandas as pd
@@ -24,23 +30,25 @@ from explainer.claims import CHAPTERS, COLUMNS, LEDGER_PAGE, VERDICT_COLORS, VER
 from explainer.claims import seed_label
 from explainer.data import load_sources, split_source_ids
 
-__all__ = ["LEDGER_COLUMNS", "STATIC_FILES", "chapter_claims_html", "ledger_html", "show_claims"]
+__all__ = ["LEDGER_COLUMNS", "STATIC_FILES", "TOPIC_LABELS", "chapter_claims_html",
+           "chapter_title", "headlines_html", "ledger_html", "show_claims"]
 
 _STATIC = Path(__file__).parent / "static"
+_CHAPTERS_DIR = Path(__file__).resolve().parents[2] / "chapters"
 # the files explainer.book adds to every page (stylesheet, script)
 STATIC_FILES = ("ledger.css", "ledger.js")
 
+# how the ledger's topics read on the page (the data keeps the short keys)
+TOPIC_LABELS = {"moe": "Mixture-of-Experts", "mla": "attention (MLA)",
+                "mtp": "multi-token prediction", "dualpipe": "DualPipe", "openai": "OpenAI"}
+# classes that keep MathJax from typesetting two dollar amounts as maths ($5.6M ... $6M)
+_NO_MATH = "tex2jax_ignore mathjax_ignore"
 # (header, sort key) in table order; the sort key names the cell's data-key
 LEDGER_COLUMNS = (
-    ("id", "id"),
-    ("article", "seed"),
+    ("claim", "id"),
     ("the article said", "quote"),
-    ("in plain words", "claim"),
     ("verdict", "verdict"),
-    ("what the source says, and why this verdict", "primary"),
-    ("topic", "topic"),
-    ("source", "source"),
-    ("demonstrated in", "chapter"),
+    ("what the sources say, and why this verdict", "primary"),
 )
 
 
@@ -64,7 +72,7 @@ def _quote(text: object) -> str:
     return f'<span class="claim-quote" style="font-style:italic">{_esc(text)}</span>'
 
 
-def _source_links(ids: object) -> str:
+def _source_links(ids: object, sep: str = "<br>") -> str:
     """Links to the sources behind a row (secondary ones marked)."""
     sources = load_sources()
     parts = []
@@ -79,14 +87,31 @@ def _source_links(ids: object) -> str:
             label = (f'<a href="{_esc(src["url"])}" title="{_esc(src["title"])}" '
                      f'rel="noopener">{_esc(sid)}</a>')
         parts.append(label + mark)
-    return "<br>".join(parts)
+    return sep.join(parts)
+
+
+@cache
+def chapter_title(chapter: str) -> str:
+    """The title of a book page (its first heading), or ``chapter`` itself if not found.
+
+    Args:
+        chapter: a page name such as ``"costs"`` (``chapters/costs.ipynb``).
+    """
+    path = _CHAPTERS_DIR / f"{chapter}.ipynb"
+    if path.is_file():
+        for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+            if cell["cell_type"] == "markdown":
+                for line in "".join(cell["source"]).splitlines():
+                    if line.startswith("# "):
+                        return line[2:].strip()
+    return chapter
 
 
 def _chapter_link(chapter: object) -> str:
-    """Link to the book page that demonstrates a claim, or an empty string."""
+    """Link to the book page that demonstrates a claim (named by its title), or ``""``."""
     if pd.isna(chapter) or not chapter:
         return ""
-    return f'<a href="{_esc(chapter)}.html">{_esc(chapter)}</a>'
+    return f'<a href="{_esc(chapter)}.html">{_esc(chapter_title(str(chapter)))}</a>'
 
 
 def chapter_claims_html(chapter: str, df: pd.DataFrame | None = None) -> str:
@@ -123,11 +148,11 @@ def chapter_claims_html(chapter: str, df: pd.DataFrame | None = None) -> str:
     )
     n = len(rows)
     return (
-        f'<table class="claims-summary" data-chapter="{_esc(chapter)}">\n'
+        f'<table class="claims-summary {_NO_MATH}" data-chapter="{_esc(chapter)}">\n'
         "<thead><tr><th>id</th><th>the article said</th><th>verdict</th>"
         "<th>what the source says</th><th>source</th></tr></thead>\n"
         f"<tbody>\n{body}\n</tbody></table>\n"
-        f'<p class="claims-summary-note">{n} claim{"s" if n != 1 else ""} from the seed '
+        f'<p class="claims-summary-note">{n} claim{"s" if n != 1 else ""} from the '
         f'articles; every claim is in the <a href="{ledger}">full claims ledger</a>.</p>'
     )
 
@@ -151,7 +176,7 @@ def show_claims(chapter: str, df: pd.DataFrame | None = None, *, collapsed: bool
     page = chapter_claims_html(chapter, df)
     if collapsed:
         n = page.count('class="claim-row"')
-        what = f"{n} claim{'s' if n != 1 else ''} from the seed articles" if n else "no claims yet"
+        what = f"{n} claim{'s' if n != 1 else ''} from the articles" if n else "no claims yet"
         page = (f'<details class="claims-details"><summary><strong>What the articles said'
                 f"</strong>: {what}, with verdicts and sources (click to open)</summary>\n"
                 f"{page}\n</details>")
@@ -166,15 +191,45 @@ def _options(values: list[str], labels: dict[str, str] | None = None) -> str:
     return "".join(opts)
 
 
+def _row_html(r: object, seed_names: dict[str, str]) -> str:
+    """One ``<tr class="claim-row">`` of the ledger table (see :func:`ledger_html`)."""
+    order = (f"{VERDICTS.index(r.verdict)} {r.verdict}" if r.verdict in VERDICTS
+             else str(r.verdict))
+    meta = [f"Sources: {_source_links(r.source_id, sep=', ')}",
+            f"Topic: {_esc(TOPIC_LABELS.get(r.topic, r.topic))}"]
+    if r.chapter:
+        meta.append(f"Shown in: {_chapter_link(r.chapter)}")
+    cells = [
+        f'<td data-key="id" data-value="{_esc(r.claim_id)}">'
+        f'<span class="claim-id">{_esc(r.claim_id)}</span> '
+        f'<span class="claim-article" title="{_esc(seed_names[r.seed_file])}">'
+        f"article {_esc(r.seed_file[:3])}</span></td>",
+        f'<td data-key="quote">{_quote(r.quote)}'
+        f'<span class="claim-plain">In plain words: {_esc(r.claim)}</span></td>',
+        f'<td data-key="verdict" data-value="{_esc(order)}">{_badge(r.verdict)}</td>',
+        f'<td data-key="primary"><span class="claim-source-says">{_esc(r.primary_says)}</span>'
+        f'<span class="claim-why"><em>{_esc(r.explanation)}</em></span>'
+        f'<span class="claim-meta">{" · ".join(meta)}</span></td>',
+    ]
+    return (f'<tr class="claim-row" id="claim-{_esc(r.claim_id)}" data-verdict="{_esc(r.verdict)}" '
+            f'data-seed="{_esc(r.seed_file)}" data-topic="{_esc(r.topic)}">'
+            + "".join(cells) + "</tr>")
+
+
 def ledger_html(df: pd.DataFrame, *, standalone: bool = False) -> str:
     """The whole ledger as one filterable, sortable HTML table.
 
     The markup: a ``<select data-filter="seed|verdict|topic">`` per filter (value ``""``
     means all), a search box, the count "N of M claims shown" in ``#claims-ledger-count``,
     and ``<table id="claims-ledger-table">`` with one ``<tr class="claim-row"
-    id="claim-C001" data-verdict data-seed data-topic>`` per claim. ``static/ledger.js``
-    makes clicking a ``<th data-sort-key>`` sort by that column (again: reverse) and hides
-    rows a filter excludes (``style.display = "none"``).
+    id="claim-C001" data-verdict data-seed data-topic>`` per claim, in four columns
+    (:data:`LEDGER_COLUMNS`): the claim's id and article; the article's phrase and the
+    claim in plain words; the verdict; what the sources say, why this verdict, the
+    sources, the topic and the chapter that shows it. ``static/ledger.js`` makes clicking
+    a ``<th data-sort-key>`` sort by that column (again: reverse), hides rows a filter
+    excludes (``style.display = "none"``), and brings the table into view when the page
+    is opened with ``?article=003`` or ``#claim-C015``. ``static/ledger.css`` turns each
+    row into a card with the verdict first on a narrow screen.
 
     Args:
         df: the ledger (see :func:`explainer.claims.load_claims`).
@@ -195,40 +250,16 @@ def ledger_html(df: pd.DataFrame, *, standalone: bool = False) -> str:
     verdicts = [v for v in VERDICTS if v in set(df["verdict"])]
     topics = sorted(df["topic"].unique())
     n = len(df)
-
-    def cell(key: str, content: str, value: str | None = None) -> str:
-        attr = f' data-value="{_esc(value)}"' if value is not None else ""
-        return f'<td data-key="{key}"{attr}>{content}</td>'
-
-    body = []
-    for r in df.itertuples(index=False):
-        order = (f"{VERDICTS.index(r.verdict)} {r.verdict}" if r.verdict in VERDICTS
-                 else str(r.verdict))
-        cells = [
-            cell("id", _esc(r.claim_id)),
-            cell("seed",
-                 f'<span title="{_esc(seed_names[r.seed_file])}">{_esc(r.seed_file[:3])}</span>',
-                 r.seed_file),
-            cell("quote", _quote(r.quote)),
-            cell("claim", _esc(r.claim)),
-            cell("verdict", _badge(r.verdict), order),
-            cell("primary", f"{_esc(r.primary_says)}<br><em>{_esc(r.explanation)}</em>"),
-            cell("topic", _esc(r.topic)),
-            cell("source", _source_links(r.source_id), str(r.source_id)),
-            cell("chapter", _chapter_link(r.chapter), str(r.chapter)),
-        ]
-        body.append(
-            f'<tr class="claim-row" id="claim-{_esc(r.claim_id)}" data-verdict="{_esc(r.verdict)}" '
-            f'data-seed="{_esc(r.seed_file)}" data-topic="{_esc(r.topic)}">'
-            + "".join(cells) + "</tr>"
-        )
-    head = "".join(f'<th data-sort-key="{key}" scope="col">{_esc(label)}</th>'
+    body = [_row_html(r, seed_names) for r in df.itertuples(index=False)]
+    head = "".join(f'<th data-sort-key="{key}" data-key="{key}" scope="col" tabindex="0">'
+                   f"{_esc(label)}</th>"
                    for label, key in LEDGER_COLUMNS)
     controls = (
         '<div class="claims-ledger-controls">'
         f'<label>article <select data-filter="seed">{_options(seeds, seed_names)}</select></label>'
         f'<label>verdict <select data-filter="verdict">{_options(verdicts)}</select></label>'
-        f'<label>topic <select data-filter="topic">{_options(topics)}</select></label>'
+        f'<label>topic <select data-filter="topic">{_options(topics, TOPIC_LABELS)}</select>'
+        "</label>"
         '<label>search <input type="search" id="claims-ledger-search" class="claims-ledger-search" '
         'placeholder="words in any column"></label>'
         f'<span id="claims-ledger-count" class="claims-ledger-count" aria-live="polite">'
@@ -240,11 +271,57 @@ def ledger_html(df: pd.DataFrame, *, standalone: bool = False) -> str:
         css, js = ((_STATIC / name).read_text(encoding="utf-8") for name in STATIC_FILES)
         style, script = f"<style>{css}</style>", f"<script>{js}</script>"
     return (
-        f'<div id="claims-ledger-wrap" class="claims-ledger-wrap">{style}\n'
+        f'<div id="claims-ledger-wrap" class="claims-ledger-wrap {_NO_MATH}">{style}\n'
         f"{controls}\n"
         '<div class="claims-ledger-scroll">'
         f'<table id="claims-ledger-table" class="claims-ledger-table" data-claims="{n}">\n'
+        '<caption class="claims-ledger-sort-hint">Click a column heading to sort by it; '
+        "click again to reverse.</caption>\n"
         f"<thead><tr>{head}</tr></thead>\n"
         "<tbody>\n" + "\n".join(body) + "\n</tbody></table></div>\n"
         f"{script}</div>"
     )
+
+
+def headlines_html(rows: pd.DataFrame) -> str:
+    """The claims that matter most, as a list for people: one short card per claim, by group.
+
+    Each card: our headline for the claim and its verdict, why this verdict (the ledger's
+    one-line explanation), and links to the chapter that checks it and to its row in the
+    ledger (``claims_ledger.html#claim-C015``), whose first column names the article.
+
+    Args:
+        rows: :func:`explainer.claims.headline_claims` (the ledger's rows with ``group``
+            and ``headline`` in front).
+
+    Returns:
+        HTML: one list per group, the group as a bold lead-in (not a heading, so the page's
+        own headings stay the only ones in its table of contents).
+
+    Raises:
+        ValueError: ``rows`` lacks ``group`` or ``headline``.
+    """
+    if not {"group", "headline"} <= set(rows.columns):
+        raise ValueError("rows must come from explainer.claims.headline_claims "
+                         "(columns 'group' and 'headline')")
+    ledger = f"{LEDGER_PAGE}.html"
+    parts = [f'<div class="claims-headlines {_NO_MATH}">']
+    for group, items in rows.groupby("group", sort=False):
+        parts.append(f'<p class="claims-headlines-group"><strong>{_esc(group)}</strong></p>'
+                     '<ul class="claims-headlines-list">')
+        for r in items.itertuples(index=False):
+            cid = _esc(r.claim_id)
+            links = [f'<a href="{ledger}#claim-{cid}">ledger row {cid}</a>']
+            if r.chapter:
+                links.insert(0, _chapter_link(r.chapter))
+            parts.append(
+                f'<li class="claims-headline" data-verdict="{_esc(r.verdict)}" '
+                f'data-claim="{_esc(r.claim_id)}">'
+                f'<span class="claims-headline-title">{_esc(r.headline)}</span> '
+                f"{_badge(r.verdict)}"
+                f'<span class="claims-headline-why">{_esc(r.explanation)}</span>'
+                f'<span class="claims-headline-links">{" · ".join(links)}</span></li>'
+            )
+        parts.append("</ul>")
+    parts.append("</div>")
+    return "\n".join(parts)
