@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from explainer import moe, moe_dispatch
+from explainer import moe, moe_dispatch, moe_lm
 from explainer.figures import moe as fig
 from figure_checks import check_controls, check_spec
 
@@ -13,7 +13,7 @@ BUDGET = 300_000  # bytes of JSON per chart (CHAPTER_PATTERN rule 1)
 
 @pytest.fixture(scope="module")
 def data():
-    models = moe.load_balance_models()
+    models = moe_lm.load_balance_models()
     return {
         "models": models,
         "routes": fig.routing_routes(models),

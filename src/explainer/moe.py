@@ -76,7 +76,6 @@ __all__ = [
     "gate_args",
     "imbalance",
     "load_balance_loss",
-    "load_balance_models",
     "load_benchmark",
     "load_expert_load",
     "load_runs",
@@ -675,14 +674,6 @@ def load_benchmark() -> pd.DataFrame:
     from explainer.data import read_csv
 
     return read_csv("moe_benchmark.csv").set_index("implementation")
-
-
-def load_balance_models() -> dict:
-    """The shipped tiny LMs of :data:`BALANCE_RUNS`, by run (``data/weights/moe_<run>.pt``)."""
-    from explainer import moe_lm
-    from explainer.data import data_path
-
-    return {run: moe_lm.load(data_path("weights", f"moe_{run}.pt")) for run in BALANCE_RUNS}
 
 
 def activated_params_table(toy: dict[str, int]) -> pd.DataFrame:

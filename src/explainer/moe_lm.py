@@ -23,7 +23,7 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from explainer import gpt
+from explainer import gpt, moe
 from explainer.data import SEEDS_DIR
 from explainer.gpt import GPT, CharTokenizer, GPTConfig
 from explainer.moe import MoEConfig, imbalance
@@ -34,6 +34,7 @@ __all__ = [
     "encode",
     "lm_config",
     "load",
+    "load_balance_models",
     "load_corpus",
     "routing_table",
     "save",
@@ -212,6 +213,13 @@ def load(path: Path | str) -> GPT:
 
 
 @torch.no_grad()
+def load_balance_models() -> dict[str, GPT]:
+    """The tiny LMs of :data:`explainer.moe.BALANCE_RUNS`, by run (``data/weights/moe_<run>.pt``)."""
+    from explainer.data import data_path
+
+    return {run: load(data_path("weights", f"moe_{run}.pt")) for run in moe.BALANCE_RUNS}
+
+
 def routing_table(model: GPT, text: str) -> pd.DataFrame:
     """Which experts each character of ``text`` is routed to, in every layer.
 

@@ -81,7 +81,7 @@ def routing_routes(models: dict, sentence: str = SENTENCE) -> pd.DataFrame:
     """The chosen (character, expert) cells of ``sentence`` for each model and layer.
 
     Args:
-        models: ``{run: model}`` (:func:`explainer.moe.load_balance_models`).
+        models: ``{run: model}`` (:func:`explainer.moe_lm.load_balance_models`).
         sentence: text made of characters the models know.
     """
     from explainer import moe_lm
