@@ -71,8 +71,11 @@ AUDIT_JS = """() => {
       const r = t.getBoundingClientRect();
       if (s.endsWith('…') || s.endsWith('...')) { clipped.push(div.id + ': "' + s + '" (ellipsis)'); continue; }
       if (r.width === 0) continue;
+      const svg = t.ownerSVGElement.getBoundingClientRect();
       if (r.left < box.left - 1 || r.right > box.right + 1)
         clipped.push(div.id + ': "' + s + '" (outside the chart box)');
+      else if (r.left < svg.left - 1 || r.right > svg.right + 1 || r.top < svg.top - 1 || r.bottom > svg.bottom + 1)
+        clipped.push(div.id + ': "' + s + '" (cut by the edge of the chart)');
     }
   }
   // 5. the reader's text: prose and outputs, not code

@@ -330,6 +330,6 @@ def test_show_claims_folds_the_rows_into_a_closed_section(monkeypatch):
     folded, open_ = shown
     n = int((ledger["chapter"] == chapter).sum())
     assert folded.startswith('<details class="claims-details"><summary>')
-    assert "<details open" not in folded and f"{n} claims from the seed articles" in folded
+    assert "<details open" not in folded and f"{n} claims from the articles" in folded
     assert folded.count('class="claim-row"') == open_.count('class="claim-row"') == n
     assert "<details" not in open_

@@ -121,6 +121,8 @@ def reading_minutes(body_html: str) -> int:
     """Minutes to read a page's prose at :data:`WORDS_PER_MINUTE` (code and folds excluded)."""
     prose = re.sub(r'<div class="cell_input.*?</div>\s*</div>\s*</div>', " ", body_html, flags=re.S)
     prose = re.sub(r"<details.*?</details>", " ", prose, flags=re.S)
+    # reference tables (the claims ledger) are looked up, not read through
+    prose = re.sub(r'<div id="claims-ledger-wrap".*?</table>', " ", prose, flags=re.S)
     words = len(html.unescape(_TAGS.sub(" ", prose)).split())
     return max(1, round(words / WORDS_PER_MINUTE))
 
