@@ -47,6 +47,20 @@ def test_training_compute_uses_the_hours_the_flops_were_spent_in():
         facts.training_compute("fp4")
 
 
+def test_reported_mfu_is_the_llama_3_papers_table_4():
+    m = facts.reported_mfu("Llama 3.1 405B")
+    assert list(m["mfu"]) == [0.43, 0.41, 0.38]
+    assert list(m["tflops_per_gpu"]) == [430, 400, 380]
+    # Meta's TFLOP/s per GPU over the H100's BF16 dense peak is its MFU, to the point it prints
+    peak = 989.4
+    assert ((m["tflops_per_gpu"] / peak - m["mfu"]).abs() < 0.01).all()
+    assert facts.reported_mfu().index.names == ["model", "stage"]
+    # measured, not derived: the estimate from total GPU-hours lies below every measurement
+    assert facts.training_compute().loc["Llama 3.1 405B", "mfu"] < m["mfu"].min()
+    with pytest.raises(ValueError, match="model must be one of"):
+        facts.reported_mfu("DeepSeek-V3")  # DeepSeek published no measured MFU
+
+
 def test_one_tenth_both_ways():
     r = facts.one_tenth()
     assert r.loc["GPU-hours (reported)", "ratio"] == pytest.approx(2.788 / 30.84)

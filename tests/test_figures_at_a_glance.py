@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import pytest
 
 from explainer import facts
@@ -31,8 +33,14 @@ def test_live_chart_filters_in_python(threshold, left):
     assert len({v["benchmark"] for v in values}) == left
 
 
-def test_table_renames_to_model_names():
+def test_table_is_for_readers_and_says_who_measured_what():
     t = fig.table(facts.benchmark_gaps())
-    assert {"DeepSeek-R1", "OpenAI o1-1217", "R1 minus o1"} <= set(t.columns)
+    assert {"R1", "o1-1217", "R1 − o1"} <= set(t.data.columns)
+    page = t.to_html()
+    assert "−16.9" in page and "+0.6" in page and "source_id" not in page
+    # R1 paper §3, Baselines: o1-1217's scores are OpenAI's official reports, not DeepSeek's runs
+    caption = html.unescape(t.caption)  # the table escapes its caption for HTML
+    assert "OpenAI's official reports" in caption and "DeepSeek's own measurements" in caption
+    assert "DeepSeek-R1 paper" in caption
     with pytest.raises(ValueError, match="min_gap"):
         fig.scores_at(-1)

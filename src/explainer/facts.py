@@ -12,6 +12,8 @@ and a test pins it.
 * :func:`training_compute`: 6·N·D per model, the GPU-hours those FLOPs were spent
   in, and the throughput and model-FLOPs utilisation (MFU) that implies.
 * :func:`with_attention`: the same MFU once attention over the context is counted.
+* :func:`reported_mfu`: the MFU a developer *measured* during training (Llama 3.1
+  405B: 38-43%, Llama 3 paper Table 4), to set beside those estimates.
 * :func:`one_tenth`: V3 against Llama 3.1 405B in GPU-hours and in FLOPs.
 * :func:`api_price_gap`: how much less one API bills than another per million
   input and output tokens, through :func:`~explainer.costs.api_cost_usd`.
@@ -53,6 +55,7 @@ __all__ = [
     "benchmark_summary",
     "one_tenth",
     "projected_run",
+    "reported_mfu",
     "seed_table_check",
     "training_bill",
     "training_compute",
@@ -223,6 +226,33 @@ def with_attention(precision: str = "bf16") -> pd.DataFrame:
     out["mfu"] = comp.loc[shapes.index, "mfu"]
     out["mfu_with_attention"] = out["mfu"] * (1 + out["attention_share"])
     return out
+
+
+def reported_mfu(model: str | None = None) -> pd.DataFrame:
+    """The MFU a developer *measured* during training, as published (not derived from GPU-hours).
+
+    An estimate from total GPU-hours (:func:`training_compute`) counts every hour of
+    the run, pauses and restarts included; a measured MFU is taken over training steps.
+    The two answer different questions, so a chapter shows both.
+
+    Args:
+        model: a model with measured figures in ``data/training_runs.csv``, or ``None`` for all.
+
+    Returns:
+        Indexed by ``(model, stage)`` (by ``stage`` when ``model`` is given):
+        ``tflops_per_gpu`` (TFLOP/s per GPU), ``mfu`` (fraction of the BF16 dense peak)
+        and ``gpu_type``. Llama 3.1 405B: 43%, 41% and 38% (Llama 3 paper, Table 4).
+
+    Raises:
+        ValueError: ``model`` has no measured figures.
+    """
+    runs = costs.load_training_runs().dropna(subset=["reported_mfu_bf16"])
+    out = runs[["reported_tflops_per_gpu", "reported_mfu_bf16", "gpu_type"]].rename(columns={
+        "reported_tflops_per_gpu": "tflops_per_gpu", "reported_mfu_bf16": "mfu"})
+    if model is None:
+        return out
+    _known("model", model, out.index.get_level_values("model").unique())
+    return out.loc[model]
 
 
 def one_tenth(model: str = V3, reference: str = LLAMA) -> pd.DataFrame:
