@@ -388,11 +388,13 @@ def test_show_claims_displays_html_and_rejects_unknown_chapters(monkeypatch):
 
     shown = []
     monkeypatch.setattr(IPython.display, "display", lambda obj: shown.append(obj))
-    assert claims.show_claims("reasoning", _tiny_ledger()) is None
+    from explainer.ledger_html import show_claims
+
+    assert show_claims("reasoning", _tiny_ledger()) is None
     assert len(shown) == 1 and isinstance(shown[0], IPython.display.HTML)
     assert 'href="claims_ledger.html#claim-C001"' in shown[0].data
     with pytest.raises(ValueError, match=r"chapter must be one of \['sputnik'"):
-        claims.show_claims("appendix", _tiny_ledger())
+        show_claims("appendix", _tiny_ledger())
 
 
 def test_every_chapter_named_in_the_ledger_exists(ledger):

@@ -48,7 +48,6 @@ __all__ = [
     "load_claims",
     "recomputed_claims",
     "seed_label",
-    "show_claims",
     "source_support",
     "validate_claims",
     "verdict_counts",
@@ -377,20 +376,3 @@ def source_support(df: pd.DataFrame) -> pd.DataFrame:
     table.index.name, table.columns.name = "verdict", None
     return table
 
-
-def show_claims(chapter: str, df: pd.DataFrame | None = None) -> None:
-    """Display the ledger rows a chapter demonstrates ("What the articles said").
-
-    Kept here so chapters can ``from explainer.claims import show_claims``; the HTML is
-    :func:`explainer.ledger_html.chapter_claims_html`.
-
-    Args:
-        chapter: one of :data:`CHAPTERS`.
-        df: the ledger; ``None`` loads it with :func:`load_claims`.
-
-    Raises:
-        ValueError: ``chapter`` is not one of :data:`CHAPTERS`.
-    """
-    from explainer import ledger_html  # the HTML module imports this one
-
-    ledger_html.show_claims(chapter, df)

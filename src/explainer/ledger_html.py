@@ -191,7 +191,15 @@ def _options(values: list[str], labels: dict[str, str] | None = None) -> str:
     return "".join(opts)
 
 
-def _row_html(r: object, seed_names: dict[str, str]) -> str:
+def _outcome_html(o: object) -> str:
+    """What happened to a projection (a row of :func:`explainer.outcomes.load_outcomes`)."""
+    return (f'<span class="claim-outcome" data-outcome="{_esc(o.verdict)}"><strong>What happened'
+            f" (checked {_esc(o.checked)}): {_esc(o.verdict)}.</strong> {_esc(o.what_happened)} "
+            f"Sources: {_source_links(o.source_id, sep=', ')}. "
+            '<a href="what_next.html">What happened next</a></span>')
+
+
+def _row_html(r: object, seed_names: dict[str, str], outcome: object | None = None) -> str:
     """One ``<tr class="claim-row">`` of the ledger table (see :func:`ledger_html`)."""
     order = (f"{VERDICTS.index(r.verdict)} {r.verdict}" if r.verdict in VERDICTS
              else str(r.verdict))
@@ -209,14 +217,16 @@ def _row_html(r: object, seed_names: dict[str, str]) -> str:
         f'<td data-key="verdict" data-value="{_esc(order)}">{_badge(r.verdict)}</td>',
         f'<td data-key="primary"><span class="claim-source-says">{_esc(r.primary_says)}</span>'
         f'<span class="claim-why"><em>{_esc(r.explanation)}</em></span>'
-        f'<span class="claim-meta">{" · ".join(meta)}</span></td>',
+        + (_outcome_html(outcome) if outcome is not None else "")
+        + f'<span class="claim-meta">{" · ".join(meta)}</span></td>',
     ]
     return (f'<tr class="claim-row" id="claim-{_esc(r.claim_id)}" data-verdict="{_esc(r.verdict)}" '
             f'data-seed="{_esc(r.seed_file)}" data-topic="{_esc(r.topic)}">'
             + "".join(cells) + "</tr>")
 
 
-def ledger_html(df: pd.DataFrame, *, standalone: bool = False) -> str:
+def ledger_html(df: pd.DataFrame, *, outcomes: pd.DataFrame | None = None,
+                standalone: bool = False) -> str:
     """The whole ledger as one filterable, sortable HTML table.
 
     The markup: a ``<select data-filter="seed|verdict|topic">`` per filter (value ``""``
@@ -233,6 +243,8 @@ def ledger_html(df: pd.DataFrame, *, standalone: bool = False) -> str:
 
     Args:
         df: the ledger (see :func:`explainer.claims.load_claims`).
+        outcomes: what happened to the projections (:func:`explainer.outcomes.load_outcomes`):
+            a row whose ``claim_id`` is a claim's adds "What happened" to that claim.
         standalone: inline ``static/ledger.css`` and ``static/ledger.js`` (for a page the
             book's extension does not serve, e.g. a test page); the book loads them itself.
 
@@ -250,7 +262,9 @@ def ledger_html(df: pd.DataFrame, *, standalone: bool = False) -> str:
     verdicts = [v for v in VERDICTS if v in set(df["verdict"])]
     topics = sorted(df["topic"].unique())
     n = len(df)
-    body = [_row_html(r, seed_names) for r in df.itertuples(index=False)]
+    by_claim = {} if outcomes is None else {
+        o.claim_id: o for o in outcomes.itertuples() if getattr(o, "claim_id", "")}
+    body = [_row_html(r, seed_names, by_claim.get(r.claim_id)) for r in df.itertuples(index=False)]
     head = "".join(f'<th data-sort-key="{key}" data-key="{key}" scope="col" tabindex="0">'
                    f"{_esc(label)}</th>"
                    for label, key in LEDGER_COLUMNS)
