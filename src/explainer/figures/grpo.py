@@ -1,4 +1,4 @@
-"""Charts of "Learning to think": the shipped GRPO runs (:mod:`explainer.grpo`).
+"""Charts of "Learning to think": the book's GRPO runs (:mod:`explainer.grpo`).
 
 Each function takes frames loaded from ``data/grpo_*.csv`` (or a live run's
 ``GRPOResult.log``) and returns an Altair chart through :func:`finish`.
@@ -12,9 +12,10 @@ import pandas as pd
 from explainer import grpo
 from explainer.controls import Button, Slider
 from explainer.figures._base import finish
+from explainer.figures.reasoning import answer_sheet
 
-__all__ = ["RUN", "SAMPLE_STEP", "distill_curves", "length_curve", "live_run", "pass_at_k",
-           "run_curves", "sample_slider", "slip_curves"]
+__all__ = ["RUN", "SAMPLE_STEP", "ablation_curves", "answers", "distill_curves", "length_curve",
+           "live_run", "pass_at_k", "run_curves", "sample_slider", "samples_at", "slip_curves"]
 
 _METRICS = {"accuracy": "answers exactly right", "scratchpad_share": "answers with a scratchpad"}
 
@@ -55,7 +56,7 @@ def _percent_by_step(df: pd.DataFrame, *, title: alt.Title, y_title: str, height
         alt.Chart(df, title=title)
         .mark_line()
         .encode(
-            x=alt.X("step:Q", title="RL step"),
+            x=alt.X("step:Q", title="RL step", scale=alt.Scale(nice=False)),
             y=alt.Y("pct:Q", title=y_title, scale=alt.Scale(domain=[0, 100])),
             color=alt.Color("series:N", title=None, sort=sort,
                             legend=alt.Legend(orient="bottom", columns=1, labelLimit=400)),
@@ -71,7 +72,7 @@ def length_curve(log: pd.DataFrame) -> alt.Chart:
         alt.Chart(log[["step", "response_length"]].round(2),
                   title=alt.Title("Answers grow longer though length is never rewarded"))
         .mark_line()
-        .encode(x=alt.X("step:Q", title="RL step"),
+        .encode(x=alt.X("step:Q", title="RL step", scale=alt.Scale(nice=False)),
                 y=alt.Y("response_length:Q", title="characters per answer"),
                 tooltip=["step", "response_length"])
         .properties(height=220)
@@ -153,12 +154,13 @@ def distill_curves(checks: pd.DataFrame) -> alt.Chart:
                             legend=alt.Legend(orient="top", columns=1, labelLimit=400)),
             tooltip=["student", "method", "seconds", "pct"],
         )
-        .properties(width=300, height=200)
-        .facet(facet=alt.Facet("student:N", title=None, sort=list(_STUDENT_BASES.values())),
-               columns=2)
-        .properties(title=alt.Title("A small model: distillation or reinforcement learning?",
-                                    subtitle="Each panel: one starting student; held-out "
-                                             "problems at temperature 1"))
+        .properties(width=290, height=180)  # one column of panels: readable on a phone
+        .facet(facet=alt.Facet("student:N", title=None, sort=list(_STUDENT_BASES.values()),
+                               header=alt.Header(labelFontSize=12, labelFontWeight=600)),
+               columns=1)
+        .properties(title=alt.Title(["A small model: distillation", "or reinforcement learning?"],
+                                    subtitle=["Each panel: one starting student;",
+                                              "held-out problems at temperature 1"]))
     )
     return finish(chart, width=None, description=(
         "Held-out accuracy of the small student model against training time, trained on the "
@@ -166,68 +168,143 @@ def distill_curves(checks: pd.DataFrame) -> alt.Chart:
         "the scratchpad and for one that never saw it."))
 
 
-# the step slider over the shipped run's recorded samples (every SAMPLE_EVERY steps)
+# the step slider over the book's run's recorded samples (every SAMPLE_EVERY steps)
 SAMPLE_STEP = Slider("rl_step", "RL step", 0, grpo.STEPS, grpo.SAMPLE_EVERY, default=0)
 
 
-def sample_slider(samples: pd.DataFrame, control: Slider = SAMPLE_STEP) -> alt.Chart:
-    """Sample answers at the recorded RL steps, one row per problem, picked by a step slider.
+def _sample_rows(samples: pd.DataFrame) -> pd.DataFrame:
+    df = samples.rename(columns={"step": SAMPLE_STEP.name})
+    return df.assign(label=df["problem"].str.replace("+", " + ", regex=False))
+
+
+def sample_slider(samples: pd.DataFrame, control: Slider = SAMPLE_STEP) -> alt.LayerChart:
+    """Sample answers at the recorded RL steps, one block per problem, picked by a step slider.
+
+    Each character that differs from the textbook working is marked
+    (:func:`explainer.figures.reasoning.answer_sheet`).
 
     Args:
-        samples: ``step``, ``problem``, ``text``, ``correct`` columns.
+        samples: ``step``, ``problem``, ``text`` columns (:func:`explainer.grpo.load_samples`).
         control: the step slider (:data:`SAMPLE_STEP`).
     """
-    df = samples.copy()
-    df["completion"] = df["text"].str.partition("=")[2]
-    df["verdict"] = df["correct"].map({1: "right", 0: "wrong"})
-    df["line"] = df["problem"] + " → " + df["completion"]
-    step = control.param()
-    base = alt.Chart(df, title=alt.Title("What the model writes, step by step",
-                                         subtitle="One sample per problem at temperature 1"))
-    text = (
-        base.mark_text(align="left", baseline="middle", font="monospace", fontSize=11, dx=4)
-        .encode(y=alt.Y("problem:N", axis=None), x=alt.value(0), text="line:N",
-                color=alt.Color("verdict:N", title=None,
-                                scale=alt.Scale(domain=["right", "wrong"]),
-                                legend=alt.Legend(orient="bottom")))
-        .add_params(step)
-        .transform_filter(f"datum.step == {control.name}")
-        .properties(height=24 * df["problem"].nunique())
+    return answer_sheet(_sample_rows(samples), control=control,
+                        title="What the model writes, step by step",
+                        subtitle=["One sample per problem at temperature 1;",
+                                  "drag the slider through the run"])
+
+
+def samples_at(samples: pd.DataFrame, rl_step: int) -> alt.LayerChart:
+    """The same sheet as :func:`sample_slider` for one recorded step (the notebook's slider)."""
+    rows = _sample_rows(samples[samples["step"] == rl_step])
+    if rows.empty:
+        raise ValueError(f"no samples recorded at step {rl_step!r}; steps are "
+                         f"{sorted(samples['step'].unique())}")
+    return answer_sheet(rows.drop(columns=[SAMPLE_STEP.name]),
+                        title=f"What the model writes at step {rl_step}",
+                        subtitle="One sample per problem at temperature 1")
+
+
+def answers(pairs: list[tuple[str, str]], *, title: str, subtitle: str) -> alt.LayerChart:
+    """A few answers, each marked against the textbook working, headed by its problem.
+
+    Args:
+        pairs: ``(problem, text)`` pairs, ``text`` being what the model wrote.
+        title, subtitle: the chart's title lines.
+    """
+    rows = pd.DataFrame(pairs, columns=["problem", "text"])
+    rows["label"] = rows["problem"].str.replace("+", " + ", regex=False)
+    return answer_sheet(rows, title=title, subtitle=subtitle)
+
+
+_ABLATION_RUNS = {"main": "accuracy reward", "beta0": "accuracy reward, beta = 0",
+                  "format_reward": "format reward"}
+_ABLATION_WHAT = ["right answers", "reward paid"]
+
+
+def ablation_curves(log: pd.DataFrame) -> alt.Chart:
+    """Right answers per RL step for the three runs, and the reward the format run was paid.
+
+    Colour tells the runs apart; the dashed line (named in the subtitle) is the format run's
+    reward. The accuracy runs' reward *is* their share of right answers, so only the format
+    run gets a second line.
+
+    Args:
+        log: per-step log with ``run`` (``main``, ``beta0``, ``format_reward``),
+            ``step``, ``accuracy`` and ``reward`` columns.
+    """
+    parts = [log[log["run"].isin(_ABLATION_RUNS)].assign(value=lambda d: d["accuracy"],
+                                                          what=_ABLATION_WHAT[0]),
+             log[log["run"] == "format_reward"].assign(value=lambda d: d["reward"],
+                                                       what=_ABLATION_WHAT[1])]
+    df = pd.concat(parts)[["run", "step", "value", "what"]]
+    df = df.assign(pct=(100 * df["value"]).round(1), run=df["run"].map(_ABLATION_RUNS))
+    runs = list(_ABLATION_RUNS.values())
+    chart = (
+        alt.Chart(df.drop(columns="value"), title=alt.Title(
+            "Ablations: three runs from the same base",
+            subtitle=["Solid: share of each step's answers that are right;",
+                      "dashed: the reward the format run was paid"]))
+        .mark_line(strokeWidth=2)
+        .encode(
+            x=alt.X("step:Q", title="RL step", scale=alt.Scale(nice=False)),
+            y=alt.Y("pct:Q", title="% of sampled answers", scale=alt.Scale(domain=[0, 100])),
+            color=alt.Color("run:N", title=None, sort=runs,
+                            legend=alt.Legend(orient="bottom", direction="vertical",
+                                              labelLimit=400)),
+            strokeDash=alt.StrokeDash("what:N", sort=_ABLATION_WHAT, legend=None,  # subtitle says
+                                      scale=alt.Scale(domain=_ABLATION_WHAT,
+                                                      range=[[1, 0], [5, 3]])),
+            tooltip=["run", "what", "step", "pct"],
+        )
+        .properties(height=280)
     )
-    return finish(text, description=(
-        "Sample answers to a few fixed problems at the chosen RL step, coloured by whether "
-        "the answer is right; drag the slider to watch direct answers turn into scratchpads."))
+    return finish(chart, description=(
+        "Share of sampled answers that are exactly right at each RL step, for the run paid "
+        "for right answers, the same run without the KL penalty and the run paid for the "
+        "scratchpad format, with the reward the format run was paid (dashed): nearly 100% "
+        "while its accuracy falls."))
 
 
-RUN = Button("run_grpo", "Run GRPO for 3 minutes",
-             tooltip="GRPO from the shipped base model, accuracy reward only")
+RUN = Button("run_grpo", "Rerun GRPO (150 steps)",
+             tooltip="GRPO from the book's base model, accuracy reward only")
 
 
-def live_run(seconds: float = 180.0, seed: int = 1) -> None:
-    """JupyterLab: run GRPO live from the shipped base, with a progress bar and a live curve.
+def live_run(seconds: float = 300.0, seed: int = 1) -> None:
+    """Notebook: rerun GRPO from the base model, redrawing the curve after every step.
 
     Calls ``explainer.grpo.train_grpo(load_pretrained("base"), seconds=seconds, seed=seed)``
-    (the shipped recipe) and redraws :func:`run_curves` after every step.
+    (the chapter's recipe, :data:`explainer.grpo.STEPS` steps unless ``seconds`` runs out
+    first), redraws :func:`run_curves` in its own output after every step, and ends with
+    held-out accuracy measured as the chapter measures it: four answers at temperature 1
+    to each of the same 200 fresh problems.
     """
-    from IPython.display import DisplayHandle, Markdown, display
+    import ipywidgets as w
+    from IPython.display import Markdown, display
 
-    from explainer.reasoning import load_pretrained
+    from explainer.reasoning import MAX_DIGITS, load_pretrained, make_problems
     from explainer.widgets import progress
 
-    handle = DisplayHandle()  # the curve, redrawn in place after every step
-    handle.display(Markdown("*Sampling the first group...*"))
+    curve = w.Output()  # updated by setting its outputs, which works from any callback
+    display(curve)
+    curve.append_display_data(Markdown("*Sampling the first group...*"))
     bar = progress(range(grpo.STEPS), total=grpo.STEPS, desc="GRPO steps")
     rows: list[dict] = []
 
     def on_step(step: int, row: dict, policy: object) -> None:
         rows.append(row)
         bar.update(1)
-        handle.update(run_curves(pd.DataFrame(rows), title="Your live GRPO run"))
+        curve.outputs = ()
+        curve.append_display_data(run_curves(pd.DataFrame(rows), title="Your GRPO run"))
 
-    result = grpo.train_grpo(load_pretrained("base"), seconds=seconds, seed=seed,
-                             callback=on_step)
+    base = load_pretrained("base")
+    result = grpo.train_grpo(base, seconds=seconds, seed=seed, callback=on_step)
+    bar.total = result.steps  # a run the clock stopped early still ends with a full bar
+    bar.refresh()
     bar.close()
-    last = result.log.iloc[-1]
-    display(Markdown(f"Done: {result.steps} steps in {result.seconds:.0f} s; last step's "
-                     f"samples {last['accuracy']:.0%} right, {last['scratchpad_share']:.0%} "
-                     "with a scratchpad."))
+    held_out = make_problems(200, digits=MAX_DIGITS, seed=2025)
+    before = grpo.rollout_stats(base, held_out, temperature=1.0, samples=4, seed=0)
+    after = grpo.rollout_stats(result.policy, held_out, temperature=1.0, samples=4, seed=0)
+    display(Markdown(
+        f"Done: {result.steps} steps in {result.seconds:.0f} s. On 200 held-out problems, four "
+        f"answers each at temperature 1: **{after['accuracy']:.0%}** right (the base model: "
+        f"{before['accuracy']:.0%}), {after['scratchpad_share']:.0%} with a scratchpad."))

@@ -1,6 +1,6 @@
 """Charts and live cells of "Thinking out loud" (:mod:`explainer.reasoning`).
 
-Each chart takes the shipped results (``data/reasoning_results.csv``, ``data/prices.csv``)
+Each chart takes the book's results (``data/reasoning_results.csv``, ``data/prices.csv``)
 and returns an Altair chart through :func:`finish`. The controls are declared once
 here; their ranges come from the library (:data:`explainer.reasoning.TEMPERATURES`).
 """
@@ -13,21 +13,27 @@ import altair as alt
 import pandas as pd
 
 from explainer import reasoning
+from explainer.tables import table
 from explainer.charts import PALETTE
 from explainer.controls import Button, Choice, Slider
 from explainer.figures._base import finish
 
 __all__ = [
-    "FORMAT",
+    "ANSWER_MARK",
     "PRICE_LIST",
     "PRICE_TEMPERATURE",
     "SAMPLE_TEMPERATURE",
     "TRAIN",
+    "answer_sheet",
     "greedy_breakdown",
+    "marked_lines",
     "price_of_thinking",
+    "temperature_sheet",
     "sampler_live",
     "sampling_curves",
     "train_live",
+    "votes_table",
+    "price_table",
 ]
 
 _T = reasoning.TEMPERATURES
@@ -38,8 +44,8 @@ PRICE_TEMPERATURE = Slider("price_temperature", "Sampling temperature", min(_T),
                            default=1.0)
 PRICE_LIST = Choice("price_list", "Output price of", ("DeepSeek-R1", "OpenAI o1"),
                     default="DeepSeek-R1")
-FORMAT = Choice("fmt", "format", reasoning.FORMATS, default="cot", radio=True)
-TRAIN = Button("train", "Train for 60 s", tooltip="Train a fresh model from scratch for 60 s")
+TRAIN = Button("train", "Train both for 60 s each",
+               tooltip="Train a fresh direct model and a fresh CoT model from scratch, 60 s each")
 
 # short legend labels (long ones were cut off on narrow pages)
 _GREEDY_NAMES = {"direct": "direct, 600 steps", "cot": "CoT, 600 steps",
@@ -64,12 +70,13 @@ def greedy_breakdown(results: pd.DataFrame) -> alt.FacetChart:
             y=alt.Y("accuracy_pct:Q", title="exact-match accuracy (%)",
                     scale=alt.Scale(domain=[0, 100])),
             color=alt.Color("series:N", title=None, sort=list(_GREEDY_NAMES.values()),
-                            legend=alt.Legend(orient="top", columns=3, labelLimit=300)),
+                            legend=alt.Legend(orient="top", columns=1, labelLimit=300)),
             tooltip=["series", "digits", "carries", "accuracy_pct", "n_problems"],
         )
-        .properties(width=260, height=220)
-        .facet(facet=alt.Facet("panel:N", title=None,
-                               sort=["by columns that carry (five digits)"]), columns=2)
+        .properties(width=290, height=180)  # one column of panels: readable on a phone
+        .facet(facet=alt.Facet("panel:N", title=None, sort=["by columns that carry (five digits)"],
+                               header=alt.Header(labelFontSize=12, labelFontWeight=600)),
+               columns=1)
         .resolve_scale(x="independent")
         .properties(title=alt.Title("Where the direct model fails",
                                     subtitle="Greedy answers; hover a point for its numbers"))
@@ -149,11 +156,12 @@ def price_of_thinking(results: pd.DataFrame, prices: pd.DataFrame) -> alt.Chart:
         .mark_line(point=True)
         .encode(
             x=alt.X("usd:Q", title="USD per million problems (log scale)",
-                    scale=alt.Scale(type="log")),
+                    scale=alt.Scale(type="log"),
+                    axis=alt.Axis(labelOverlap="greedy", labelSeparation=6, format="$,~r")),
             y=alt.Y("pct:Q", title="solved by majority vote (%)",
                     scale=alt.Scale(domain=[0, 100])),
             color=alt.Color("way:N", title=None,
-                            legend=alt.Legend(orient="bottom", labelLimit=300),
+                            legend=alt.Legend(orient="bottom", columns=1, labelLimit=300),
                             scale=alt.Scale(range=[PALETTE[0], PALETTE[3]])),
             tooltip=["way", "k", "temperature", "pct",
                      alt.Tooltip("tokens_per_problem:Q", format=".0f"),
@@ -174,7 +182,7 @@ def _choice_param(choice: Choice) -> Any:
 
 def sampler_live(model: reasoning.Reasoner, temperature: float, *, n: int = 100,
                  k: int = 16, seed: int = 0) -> Any:
-    """JupyterLab: fresh samples at ``temperature``; returns a Markdown summary.
+    """Notebook: fresh samples at ``temperature``; returns a Markdown summary.
 
     Samples ``k`` answers to each of ``n`` fixed problems and reports the share of single
     samples right, of majority votes right and of problems with at least one right answer,
@@ -196,26 +204,240 @@ def sampler_live(model: reasoning.Reasoner, temperature: float, *, n: int = 100,
                     f"{anyk:.1%}.")
 
 
-def train_live(fmt: str) -> None:
-    """JupyterLab: train a fresh ``fmt`` model for 60 s, printing loss and held-out accuracy."""
+def train_live(seconds: float = 60.0) -> None:
+    """Notebook: train a fresh model of each format from scratch, then compare them.
+
+    Each format trains for ``seconds`` (same seed, same settings), printing its loss and
+    held-out accuracy every 100 steps, with a progress bar per run; a last line gives
+    both held-out accuracies on the same 200 fresh problems.
+    """
+    import time
+
     from explainer.widgets import progress
 
     check = reasoning.make_problems(200, digits=reasoning.MAX_DIGITS, seed=77)
-    bar = progress(range(60), total=60, desc="seconds")
-    state = {"t": 0}
+    done = {}
+    for fmt in reasoning.FORMATS:
+        total = int(seconds)
+        bar = progress(range(total), total=total, desc=f"{fmt}, seconds")
+        state = {"t": 0, "t0": time.perf_counter()}
 
-    def report(step: int, loss: float, model: reasoning.Reasoner) -> None:
-        if step % 100 == 0:
-            print(f"step {step:4d}  loss {loss:.4f}  held-out "
-                  f"{reasoning.accuracy(model, check):.1%}")
-        import time
+        def report(step: int, loss: float, model: reasoning.Reasoner) -> None:
+            if step % 100 == 0:
+                print(f"{fmt:>6} step {step:4d}  loss {loss:.4f}  held-out "
+                      f"{reasoning.accuracy(model, check):.1%}")
+            now = min(int(time.perf_counter() - state["t0"]), total)
+            if now > state["t"]:
+                bar.update(now - state["t"])
+                state["t"] = now
 
-        now = int(time.perf_counter() - state.setdefault("t0", time.perf_counter()))
-        if now > state["t"]:
-            bar.update(min(now, 60) - state["t"])
-            state["t"] = min(now, 60)
+        result = reasoning.train(fmt, seconds=seconds, seed=0, callback=report)
+        bar.update(total - state["t"])  # the clock ran out: show the bar full, not stopped short
+        bar.close()
+        done[fmt] = (result.steps, reasoning.accuracy(result.reasoner, check))
+    print("done, " + "; ".join(f"{fmt}: {steps} steps, held-out {acc:.1%}"
+                                for fmt, (steps, acc) in done.items()))
 
-    result = reasoning.train(fmt, seconds=60, seed=0, callback=report)
-    bar.close()
-    print(f"done: {result.steps} steps in {result.seconds:.0f} s; held-out "
-          f"{reasoning.accuracy(result.reasoner, check):.1%}")
+
+# ---------------------------------------------------------------- answers, slips marked
+
+ANSWER_MARK = "differs from the textbook working"
+_PITCH = 7.6  # px per character: 12 px monospace is about 7.2 px wide, plus a little air
+_LINE = 17  # px between lines
+_BLOCK = 3 * _LINE + 8  # heading, two lines of working, a gap
+_STEPS_ON_FIRST_LINE = 3  # the working wraps after the third step, so it fits a phone
+
+
+def _diff(written: str, textbook: str) -> str:
+    """A mask of ``written``: ``1`` where a character differs from ``textbook`` (or has none)."""
+    if len(written) != len(textbook):  # a step laid out differently: all of it is off
+        return "1" * len(written) if written else ""
+    return "".join("0" if w == t else "1" for w, t in zip(written, textbook))
+
+
+def marked_lines(problem: str, text: str) -> tuple[list[str], list[str], int]:
+    """What the model wrote after the prompt, as the sheet's lines, with slips marked.
+
+    Every character is compared with the textbook answer in the same format
+    (:func:`explainer.reasoning.format_example`): a scratchpad step by step (a step of a
+    different length is off as a whole), the answer after the last ``>`` and a direct
+    answer digit by digit. The working wraps after its third step.
+
+    Args:
+        problem: ``"a+b"``.
+        text: a generated answer, prompt included.
+
+    Returns:
+        ``(lines, masks, steps_off)``: the lines, a string of ``0``/``1`` per line (``1``:
+        the character differs from the textbook), and the number of scratchpad steps
+        that differ (as :func:`explainer.grpo.slipped_steps` counts them; 0 without one).
+    """
+    completion = text.partition("=")[2]
+    if not reasoning.uses_scratchpad(text):
+        textbook = reasoning.format_example(problem, "direct").partition("=")[2]
+        return [completion], [_diff(completion, textbook)], 0
+    textbook = reasoning.format_example(problem, "cot").partition("=")[2]
+    steps, _, answer = completion.rpartition(">")  # a stray ">" inside a step stays in it
+    book_steps, _, book_answer = textbook.partition(">")
+    written, book = steps.split(";"), book_steps.split(";")
+    masks = [_diff(w, book[i]) if i < len(book) else "1" * len(w) for i, w in enumerate(written)]
+    steps_off = sum("1" in m or not w for w, m in zip(written, masks)) + max(0, len(book)
+                                                                              - len(written))
+    answer_mask = "".join("0" if i < len(book_answer) and ch == book_answer[i] else "1"
+                          for i, ch in enumerate(answer))
+    k = _STEPS_ON_FIRST_LINE
+    first = ";".join(written[:k]) + (";" if len(written) > k else "")
+    first_mask = "0".join(masks[:k]) + ("0" if len(written) > k else "")
+    second = ";".join(written[k:]) + ">" + answer
+    second_mask = "0".join(masks[k:]) + "0" + answer_mask
+    return [first, second], [first_mask, second_mask], steps_off
+
+
+def _verdict(problem: str, text: str, steps_off: int) -> str:
+    right = reasoning.parse_answer(text, reasoning.MIXED) == sum(map(int, problem.split("+")))
+    word = "right" if right else "wrong"
+    if not reasoning.uses_scratchpad(text):
+        return f"{word}, no working"
+    if steps_off:
+        return f"{word}, {steps_off} step{'s' if steps_off > 1 else ''} off"
+    return word
+
+
+def answer_sheet(answers: pd.DataFrame, *, title: str, subtitle: str | list[str],
+                 control: Slider | None = None) -> alt.LayerChart:
+    """Model answers, one block each, with every character that differs from the textbook marked.
+
+    A marked character is bold, underlined and drawn in the palette's first colour (which
+    the page lightens in dark mode), so it does not rest on colour alone.
+
+    Args:
+        answers: one row per answer: ``label`` (the block's heading), ``problem``
+            (``"a+b"``) and ``text`` (what the model wrote, prompt included); with
+            ``control``, also a column named after it (the value at which the row shows).
+        title, subtitle: the chart's title lines.
+        control: a slider that picks the rows shown (``None``: all rows, in order).
+
+    Raises:
+        ValueError: a column is missing.
+    """
+    need = {"label", "problem", "text"} | ({control.name} if control is not None else set())
+    missing = need - set(answers.columns)
+    if missing:
+        raise ValueError(f"answers lacks columns {sorted(missing)}")
+    key = control.name if control is not None else None
+    rows: list[dict[str, Any]] = []
+    slot: dict[Any, int] = {}
+    for _, a in answers.iterrows():
+        group = a[key] if key else None
+        slot[group] = slot.get(group, 0) + 1
+        lines, masks, off = marked_lines(a["problem"], a["text"])
+        at = ({key: group} if key else {}) | {"answer": slot[group]}
+        heading = f"{a['label']}: {_verdict(a['problem'], a['text'], off)}"
+        rows.append(at | {"line": 0, "text": heading, "marks": ""})
+        rows += [at | {"line": j, "text": line, "marks": mask.replace("0", "·").replace("1", "^")}
+                 for j, (line, mask) in enumerate(zip(lines, masks), 1)]
+    df = pd.DataFrame(rows)  # marks: ^ under each character that differs from the textbook
+    x_px, y_px = alt.X("px:Q", scale=None, axis=None), alt.Y("y:Q", scale=None, axis=None)
+    marked = alt.Color("what:N", title=None, scale=alt.Scale(domain=[ANSWER_MARK]),
+                       legend=alt.Legend(orient="bottom", labelLimit=400))
+    base = alt.Chart(df).transform_calculate(
+        y=f"{_BLOCK} * (datum.answer - 1) + {_LINE} * (datum.line + 0.5)")
+    if control is not None:
+        base = base.transform_filter(f"datum.{key} == {control.name}")
+    chars = (base.transform_filter("datum.line > 0")
+             .transform_calculate(ch="split(datum.text, '')", mk="split(datum.marks, '')")
+             .transform_flatten(["ch", "mk"])
+             .transform_window(i="row_number()", groupby=["answer", "line"])  # 1, 2, ... per line
+             .transform_calculate(hit="datum.mk == '^'", px=f"{_PITCH} * datum.i",
+                                  px0=f"{_PITCH} * (datum.i - 0.5) + 0.5",
+                                  px1=f"{_PITCH} * (datum.i + 0.5) - 0.5",
+                                  under="datum.y + 8", what=f"'{ANSWER_MARK}'"))
+    text_kw = {"font": "monospace", "fontSize": 12, "align": "center", "baseline": "middle"}
+    plain = chars.transform_filter("!datum.hit").mark_text(**text_kw).encode(
+        x=x_px, y=y_px, text="ch:N")
+    if control is not None:
+        plain = plain.add_params(control.param())
+    slipped = chars.transform_filter("datum.hit").mark_text(fontWeight="bold", **text_kw).encode(
+        x=x_px, y=y_px, text="ch:N", color=marked)
+    under = chars.transform_filter("datum.hit").mark_rule(strokeWidth=1.5).encode(
+        x=alt.X("px0:Q", scale=None, axis=None), x2="px1:Q",
+        y=alt.Y("under:Q", scale=None, axis=None), color=marked)
+    heads = (base.transform_filter("datum.line == 0")
+             .mark_text(align="left", baseline="middle", fontSize=12, fontWeight=600, dx=2)
+             .encode(x=alt.value(0), y=y_px, text="text:N"))
+    chart = alt.layer(plain, slipped, under, heads).properties(
+        height=max(slot.values()) * _BLOCK, title=alt.Title(title, subtitle=subtitle))
+    return finish(chart, description=(
+        "Answers written by the model, each under a heading that says whether it is right; "
+        "every character that differs from the textbook working is bold, underlined and "
+        "coloured."))
+
+
+
+def temperature_sheet(problem: str, samples: dict[float, list[str]]) -> alt.LayerChart:
+    """Sampled answers to one problem at several temperatures, slips marked (:func:`answer_sheet`).
+
+    Args:
+        problem: ``"a+b"``.
+        samples: temperature -> the texts sampled at it (prompt included). At temperature 0
+            (greedy) every sample is the same answer, so only the first is shown; the others
+            are headed "temperature T, #n" (the n-th sample).
+    """
+    rows = []
+    for t, texts in samples.items():
+        if t == 0:
+            rows.append({"label": "greedy (temperature 0)", "problem": problem, "text": texts[0]})
+            continue
+        rows += [{"label": f"temperature {t:g}, #{i}", "problem": problem, "text": text}
+                 for i, text in enumerate(texts, 1)]
+    return answer_sheet(pd.DataFrame(rows), title=f"{problem.replace('+', ' + ')}, sampled",
+                        subtitle=["The CoT model's answers: greedy, then three", "samples (#1 to #3) at each temperature"])
+
+# ----------------------------------------------------------------------------- tables
+
+
+def _pct1(v: Any) -> str:
+    """A fraction as a percentage with one decimal (an em dash where missing)."""
+    return "—" if v is None or pd.isna(v) else f"{100 * float(v):.1f}%"
+
+
+def votes_table(results: pd.DataFrame, reference: pd.DataFrame) -> Any:
+    """Single samples, majority votes and pass@64: R1-Zero on AIME 2024 beside the toy models.
+
+    R1-Zero's figures come from the R1 paper's Table 2 (``data/reasoning_reference.csv``);
+    the toy's from ``data/reasoning_results.csv`` (CoT at temperature 1.5, direct at 0.25,
+    the temperatures where each shows the effect most clearly).
+    """
+    samp = results.query("experiment == 'sampling'").set_index(
+        ["model", "metric", "temperature", "k"])["value"]
+    r1z = reference.set_index(["model", "metric"])["value"]
+    rows = [("DeepSeek-R1-Zero on AIME 2024 (R1 paper, Table 2)",
+             r1z[("DeepSeek-R1-Zero", "pass@1")] / 100, r1z[("DeepSeek-R1-Zero", "cons@64")] / 100,
+             None)]
+    for model, temperature, name in (("cot", 1.5, "toy CoT model, temperature 1.5"),
+                                     ("direct", 0.25, "toy direct model, temperature 0.25")):
+        rows.append((name, samp[(model, "pass_at_k", temperature, 1)],
+                     samp[(model, "majority_at_k", temperature, 64)],
+                     samp[(model, "pass_at_k", temperature, 64)]))
+    cols = ["model", "one sample right", "majority of 64 right", "at least one of 64 right"]
+    df = pd.DataFrame(rows, columns=cols)
+    return table(df, index=False, formats={c: _pct1 for c in cols[1:]}, caption=(
+        "Share of problems answered right: by one sample (pass@1), by the majority of 64 "
+        "samples (cons@64) and by at least one of 64 samples (pass@64). A dash: the paper "
+        "does not report it."))
+
+
+def price_table(results: pd.DataFrame, prices: pd.DataFrame) -> Any:
+    """Tokens per problem and their price at DeepSeek-R1's output price, per way of answering."""
+    tokens = results.query("experiment == 'sampling' and metric == 'tokens_per_sample' "
+                           "and temperature == 0").set_index("model")["value"]
+    usd = float(prices.set_index("model").loc["DeepSeek-R1", "output_usd_per_mtok"])
+    rows = [("direct, one greedy answer", tokens["direct"]),
+            ("CoT, one greedy answer", tokens["cot"]),
+            ("CoT, majority of 64 samples", 64 * tokens["cot"])]
+    df = pd.DataFrame(rows, columns=["way of answering", "tokens per problem"])
+    df["cost of a million problems (USD)"] = df["tokens per problem"] * usd
+    return table(df, index=False, formats={"tokens per problem": "count",
+                                           "cost of a million problems (USD)": "usd"},
+                 caption=f"Output tokens priced at DeepSeek-R1's ${usd:.2f} per million "
+                         "output tokens (one token is one character here).")
