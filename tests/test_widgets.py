@@ -100,3 +100,12 @@ def test_the_badge_is_one_short_line_with_a_link_and_no_build_talk():
     assert "JupyterLab" not in on_page and "this cell" not in on_page
     with pytest.raises(ValueError, match="what"):
         badge("  ", page_controls=True)
+
+
+def test_the_badge_says_controls_work_here_only_when_a_chart_binds_them(monkeypatch, shown):
+    monkeypatch.setenv(widgets.BOOK_BUILD_ENV, "1")
+    widgets.live_or_static([K], lambda k: None, "a table of precomputed samples", what="a slider")
+    assert "book's own run" in shown[0].data and "controls below" not in shown[0].data
+    shown.clear()
+    widgets.live_or_static([Button("go", "Train")], lambda: None, None, what="a button")
+    assert len(shown) == 1 and "explainer-badge" in shown[0].data

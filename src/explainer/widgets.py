@@ -93,7 +93,8 @@ def live_or_static(controls: Sequence[Control], compute: Callable[..., Any], sta
         compute: the library computation, called as ``compute(**values)`` live.
         static: what the static page shows instead: an Altair chart binding every
             slider and choice in ``controls`` (checked), or, for a cell whose only
-            controls are buttons or text, a note or a chart of precomputed results.
+            controls are buttons or text, a note or a chart of precomputed results, or
+            ``None`` (the badge alone).
         what: words for the note on the static page ("a temperature slider").
 
     Returns nothing, so that a call ending a cell does not display twice.
@@ -103,9 +104,11 @@ def live_or_static(controls: Sequence[Control], compute: Callable[..., Any], sta
     if hasattr(static, "to_dict"):
         check_bound(static, controls)
     if in_book_build():
-        display(HTML(badge(what, page_controls=any(isinstance(c, (Slider, Choice))
-                                                   for c in controls))))
-        display(static)
+        chart = hasattr(static, "to_dict")  # a chart binds the controls (checked above)
+        display(HTML(badge(what, page_controls=chart and any(isinstance(c, (Slider, Choice))
+                                                             for c in controls))))
+        if static is not None:
+            display(static)
         return
     display(live_panel(controls, compute))
 
