@@ -40,7 +40,7 @@ def _by_context(bench: pd.DataFrame, field: str, title: str, subtitle: str,
                     scale=alt.Scale(type="log", base=2)),
             y=alt.Y(f"{field}:Q", title=y_title, scale=alt.Scale(type="log")),
             color=alt.Color("method:N", sort=_ORDER, title=None,
-                            legend=alt.Legend(orient="top", columns=3)),
+                            legend=alt.Legend(orient="top", columns=2, labelLimit=200)),
             tooltip=["method", "context_tokens", alt.Tooltip(f"{field}:Q", format=fmt)],
         )
         .properties(height=300)

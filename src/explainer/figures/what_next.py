@@ -99,7 +99,7 @@ def activation_chart(table_df: pd.DataFrame) -> alt.Chart:
     enc = {"y": alt.Y("name:N", sort=list(data["name"]), title=None,
                       axis=alt.Axis(labelLimit=120)),
            "x": alt.X("share:Q", title="activated ÷ total parameters",
-                      axis=alt.Axis(format="%", tickCount=4), scale=alt.Scale(domain=[0, 0.1]))}
+                      axis=alt.Axis(format="%", tickCount=4), scale=alt.Scale(domain=[0, 0.12]))}
     bars = base.mark_bar().encode(
         **enc,
         color=alt.Color("family:N", scale=alt.Scale(domain=list(_FAMILY_COLORS),
