@@ -90,3 +90,18 @@ def test_no_cdn_in_the_library_or_chapters():
     pattern = re.compile(r"cdn\.jsdelivr|unpkg\.com|cdnjs")
     for p in [*ROOT.glob("src/explainer/*.py"), *NOTEBOOKS, ROOT / "_config.yml"]:
         assert not pattern.search(p.read_text()), p
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.name)
+def test_money_in_chapter_prose_is_not_typeset_as_maths(nb):
+    """JupyterLab reads ``$…$`` in a Markdown cell as maths (issue #29): dollars are written
+    ``\\$`` (the book renders it as ``$``); code spans and fenced code are left alone."""
+    from explainer.text import escape_dollars
+
+    for i, cell in enumerate(json.loads(nb.read_text())["cells"]):
+        if cell["cell_type"] != "markdown":
+            continue
+        src = "".join(cell["source"])
+        parts = src.split("```")
+        bare = [p for p in parts[::2] if escape_dollars(p) != p]
+        assert not bare, f"{nb.name} cell {i}: a bare $ in {bare[0][:80]!r}"
