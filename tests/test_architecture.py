@@ -74,3 +74,33 @@ def test_v3_config_carries_deepseek_group_routing_fields():
     # config_671B.json: 8 expert groups, tokens routed within at most 4 of them
     assert (c.n_expert_groups, c.n_limited_groups) == (8, 4)
     assert (c.n_routed_experts, c.n_activated_experts) == (256, 8)
+
+
+@pytest.mark.parametrize("overrides, field", [
+    ({"dim": True}, "dim"),
+    ({"vocab_size": 2**70}, "vocab_size"),
+    ({"score_func": "nope"}, "score_func"),
+    ({"route_scale": float("inf")}, "route_scale"),
+    ({"dtype": "fp4"}, "dtype"),
+    ({"gate_bias": "yes"}, "gate_bias"),
+    ({"n_expert_groups": 3}, "n_expert_groups"),  # 8 experts do not split in 3 groups
+    ({"n_expert_groups": 2, "n_limited_groups": 3}, "n_limited_groups"),
+    ({"name": 7}, "name"),
+])
+def test_every_config_field_is_checked(overrides, field):
+    d = {**architecture.load_config("toy").__dict__, **overrides}
+    with pytest.raises(ValueError, match=field):
+        architecture.ModelConfig(**d)
+
+
+def test_numpy_ints_become_python_ints():
+    import numpy as np
+
+    d = {**architecture.load_config("toy").__dict__, "dim": np.int64(64)}
+    assert type(architecture.ModelConfig(**d).dim) is int
+
+
+@pytest.mark.parametrize("config", [None, "toy", 3])
+def test_param_counts_names_a_config_of_the_wrong_type(config):
+    with pytest.raises(ValueError, match="^config must be"):
+        architecture.param_counts(config)

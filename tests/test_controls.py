@@ -64,3 +64,36 @@ def test_bound_params_finds_params_in_layers():
     base = alt.Chart(pd.DataFrame({"x": [1]})).encode(x="x:Q")
     layered = alt.layer(base.mark_bar(), base.mark_text().add_params(s.param()))
     assert set(bound_params(layered)) == {"k"}
+
+
+@pytest.mark.parametrize("make, word", [
+    (lambda: Slider(3, "label", 0, 1, 0.1, default=0.5), "name"),
+    (lambda: Slider("s", None, 0, 1, 0.1, default=0.5), "label"),
+    (lambda: Slider("s", "S", True, 1, 0.1, default=0.5), "min"),
+    (lambda: Slider("s", "S", 0, float("inf"), 0.1, default=0.5), "max"),
+    (lambda: Choice("c", "C", "ab", default="a"), "options"),
+    (lambda: Choice("c", "C", ("a", "a"), default="a"), "distinct"),
+    (lambda: Choice("c", "C", ("a", "b"), default="a", labels="AB"), "labels"),
+    (lambda: Choice("c", "C", ("a", "b"), default="a", radio="yes"), "radio"),
+    (lambda: Text("t", "T", default=None), "default"),
+    (lambda: Button("b", "B", tooltip=3), "tooltip"),
+])
+def test_every_field_of_a_control_is_checked(make, word):
+    with pytest.raises(ValueError, match=word):
+        make()
+
+
+@pytest.mark.parametrize("value", [True, "0.5", None, float("nan")])
+def test_a_slider_check_refuses_what_is_not_a_number_in_range(value):
+    with pytest.raises(ValueError, match=r"^s must be in \[0, 1\]"):
+        Slider("s", "S", 0, 1, 0.1, default=0.5).check(value)
+
+
+def test_check_bound_names_a_bad_chart_or_control_list():
+    from explainer.controls import check_bound
+
+    s = Slider("s", "S", 0, 1, 0.1, default=0.5)
+    with pytest.raises(ValueError, match="^chart "):
+        check_bound("chart", [s])
+    with pytest.raises(ValueError, match="^controls "):
+        check_bound({}, s)

@@ -88,6 +88,28 @@ def test_distill_rejects_bad_input():
         run_distill(student, six, steps=1)
 
 
+@pytest.mark.parametrize("kwargs, name", [
+    ({"steps": 2**70}, "steps"),  # was a run that never ended
+    ({"steps": None, "seconds": float("inf")}, "seconds"),
+    ({"seconds": 1e9}, "seconds"),
+    ({"batch_size": True}, "batch_size"),
+    ({"lr": float("nan")}, "lr"),
+    ({"temperature": float("inf")}, "temperature"),
+    ({"seed": "x"}, "seed"),
+    ({"seed": 2**70}, "seed"),
+    ({"callback": "print"}, "callback"),
+])
+def test_distill_refuses_values_that_would_hang_or_fail_later(kwargs, name):
+    with pytest.raises(ValueError, match=f"^{name} "):
+        run_distill(_tiny_student(), _Oracle(), **{"steps": 1, **kwargs})
+
+
+@pytest.mark.parametrize("problems", ["12+34", [], ["12+x"], [12]])
+def test_rejection_sample_refuses_anything_but_a_list_of_problems(problems):
+    with pytest.raises(ValueError, match="^problems"):
+        rejection_sample(_Oracle(), problems)
+
+
 def test_student_is_smaller_than_the_teacher():
     from explainer.reasoning import load_pretrained
 

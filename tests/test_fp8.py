@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 
+from explainer import fp8
 from explainer.fp8 import (
     AMAX_FLOOR,
     BLOCK,
@@ -11,6 +12,7 @@ from explainer.fp8 import (
     E4M3_MAX,
     E4M3_MIN_NORMAL,
     E4M3_UNIT_ROUNDOFF,
+    SCALE_FORMATS,
     TILE,
     accumulate,
     accumulation_error,
@@ -253,3 +255,70 @@ def test_memory_and_speed_arithmetic():
         gemm_speedup(1.5)
     with pytest.raises(ValueError, match="^fmt"):
         storage_bytes(10, "fp4")
+
+
+# ------------------------------------------------------------------ issue 25: bad input, edges
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: storage_bytes(1024, "fp8", block_elements=-1), "block_elements"),
+    (lambda: storage_bytes(1024, "fp8", block_elements=0), "block_elements"),
+    (lambda: storage_bytes(-1, "fp8"), "n_elements"),
+    (lambda: storage_bytes(1024, "fp8", scale_bytes=float("nan")), "scale_bytes"),
+    (lambda: round_to_bits([2.9], 2, "bogus"), "rounding"),
+    (lambda: round_to_bits([2.9], 0), "bits"),
+    (lambda: round_to_bits([float("nan")], 4), "v"),
+    (lambda: round_to_bits("2.9", 4), "v"),
+    (lambda: gemm_speedup(float("nan")), "gemm_share"),
+    (lambda: gemm_speedup(0.5, float("inf")), "fp8_over_bf16"),
+    (lambda: accumulate(np.ones((2, 3)), np.ones((2, 3)), rounding="up"), "rounding"),
+    (lambda: accumulation_error(Ks=(0,)), r"Ks\[0\]"),
+    (lambda: accumulation_error(Ks=(128,), n=0), "n"),
+    (lambda: outlier_activations(4, 8, magnitude=1e300), "magnitude"),
+    (lambda: outlier_activations(2**40, 2**40), "n_tokens"),
+    (lambda: matmul_errors(_x(4, 128), _x(100, 128)), "w"),
+    (lambda: dequantize(torch.zeros(2, 2), torch.ones(()), block=None), "q"),
+])
+def test_bad_arguments_are_named(call, name):
+    with pytest.raises(ValueError, match=f"^{name} "):
+        call()
+
+
+def test_round_to_bits_keeps_the_documented_default_and_accepts_lists():
+    assert round_to_bits([2.9], 2).tolist() == [3.0]
+    assert round_to_bits([2.9], 2, "truncate").tolist() == [2.0]
+
+
+# Hypothesis: the E4M3 round trip stays within the format's bound for any finite input, and
+# rounding to `bits` significant bits stays within 2**-bits relative error.
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from hypothesis.extra import numpy as hnp  # noqa: E402
+
+_finite = st.floats(-2.0**100, 2.0**100, allow_nan=False, allow_infinity=False, width=32)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(x=hnp.arrays(np.float32, st.tuples(st.integers(1, 3), st.integers(1, 300)),
+                    elements=_finite),
+       block=st.sampled_from([None, TILE, (2, 64)]), scale_fmt=st.sampled_from(SCALE_FORMATS))
+def test_quantize_round_trip_error_is_bounded(x, block, scale_fmt):
+    x = torch.from_numpy(x)
+    q, s = quantize(x, block=block, pad=True, scale_fmt=scale_fmt)
+    y = dequantize(q, s, block=block)
+    assert y.shape == x.shape and torch.isfinite(y).all()
+    # relative 2**-4 for normal numbers, plus half the subnormal spacing (2**-10) of the
+    # group's scale for values that land below E4M3's smallest normal number
+    scale = s.reshape(()) if block is None else fp8._expand(s, block, x.shape)
+    bound = E4M3_UNIT_ROUNDOFF * x.abs() + 2.0**-10 * scale
+    assert ((y - x).abs() <= bound * (1 + 1e-6)).all()
+
+
+@settings(max_examples=100, deadline=None, derandomize=True)
+@given(v=hnp.arrays(np.float64, st.integers(0, 20),
+                    elements=st.floats(-1e300, 1e300, allow_nan=False)),
+       bits=st.integers(1, 53), rounding=st.sampled_from(fp8.ROUNDINGS))
+def test_round_to_bits_error_is_below_one_unit_in_the_last_kept_bit(v, bits, rounding):
+    r = round_to_bits(v, bits, rounding)
+    assert (np.abs(r - v) <= 2.0**-bits * np.abs(v) * (2 if rounding == "truncate" else 1)).all()
+    assert (np.abs(r) <= np.abs(v) * (1 + 2.0**-bits)).all()

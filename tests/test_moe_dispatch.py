@@ -2,6 +2,7 @@
 
 import math
 
+import pandas as pd
 import pytest
 import torch
 
@@ -116,4 +117,26 @@ def test_node_distribution_shares_sum_to_one():
 ])
 def test_bad_input_raises_value_error(call, match):
     with pytest.raises(ValueError, match=match):
+        call()
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: simulate(1, cluster=TINY, top_k=5), "top_k"),  # 1 node of TINY holds 4 experts
+    (lambda: simulate(2, cluster=TINY, top_k=2, score_func="nope"), "score_func"),
+    (lambda: simulate(2, cluster=TINY, top_k=2, route_scale=float("nan")), "route_scale"),
+    (lambda: simulate(2, cluster=TINY, top_k=2, seed="x"), "seed"),
+    (lambda: simulate(2, cluster=TINY, top_k=2, tokens=2**40), "tokens"),
+    (lambda: simulate(2, cluster="v3"), "cluster"),
+    (lambda: node_distribution("ab", cluster=TINY), "topk_groups"),
+    (lambda: token_traffic(torch.tensor([[0.0, 1.0]]), TINY), "indices"),
+    (lambda: token_traffic(torch.zeros(0, 2, dtype=torch.long), TINY), "indices"),
+    (lambda: token_traffic(torch.tensor([[0, 1]]), TINY, source_gpu=torch.tensor([4])),
+     "source_gpu"),
+    (lambda: traffic_summary(pd.DataFrame()), "traffic"),
+    (lambda: traffic_summary(token_traffic(torch.tensor([[0, 1]]), TINY), {"hidden_dim": 1}),
+     "constants"),
+    (lambda: Cluster(n_nodes=True), "n_nodes"),
+])
+def test_bad_arguments_are_named(call, name):
+    with pytest.raises(ValueError, match=f"^{name}"):
         call()

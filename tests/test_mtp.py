@@ -240,3 +240,43 @@ def test_save_load_roundtrip(tmp_path):
     back, _ = mtp.load(tmp_path / "m.pt")
     assert back.depth == 2
     assert m.generate("abc", 20)[0] == back.generate("abc", 20)[0]
+
+
+# ---------------------------------------------------------------- issue 25: bad input, edges
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda m: MTPModule(m.gpt.config, 0), "k"),
+    (lambda m: MTPModule(m.gpt.config, True), "k"),
+    (lambda m: MTPModule("config", 1), "config"),
+    (lambda m: MTPConfig(lam=float("inf")), "lam"),
+    (lambda m: m.generate("ab", 5, seed="x"), "seed"),
+    (lambda m: m.generate("ab", 5, seed=2**70), "seed"),
+    (lambda m: m.generate("ab", 5, seed=-1), "seed"),
+    (lambda m: m.generate("ab", 5, temperature=float("inf")), "temperature"),
+    (lambda m: m.generate("ab", 5, draft_depth="2"), "draft_depth"),
+    (lambda m: m.generate("ab", 5, speculative="yes"), "speculative"),
+    (lambda m: m.losses(torch.tensor([[0, 1, 2, 99]])), "seq"),
+    (lambda m: m.losses(torch.tensor([[0, 1, 2, 3]]), lam=float("nan")), "lam"),
+    (lambda m: accept_or_resample(torch.tensor([0.5, 0.5]), torch.tensor([1.0]), 0), "p and q"),
+    (lambda m: accept_or_resample(torch.tensor([0.5, 0.5]), torch.tensor([0.5, 0.5]), 2),
+     "draft"),
+    (lambda m: accept_or_resample(torch.tensor([1.0, -1.0]), torch.tensor([0.5, 0.5]), 0), "p"),
+    (lambda m: mtp.char_class(""), "ch"),
+    (lambda m: mtp.char_class("ab"), "ch"),
+    (lambda m: mtp.build_corpus("/nonexistent"), "root"),
+    (lambda m: mtp.save(m, "/nonexistent/dir/m.pt"), "path"),
+    (lambda m: mtp.load("/nonexistent/m.pt"), "path"),
+])
+def test_bad_arguments_are_named(call, name):
+    with pytest.raises(ValueError, match=f"^{name} "):
+        call(tiny(depth=1))
+
+
+@pytest.mark.parametrize("temperature", [1e-30, 1e-320])
+def test_a_tiny_temperature_samples_like_greedy(temperature):
+    m = tiny(depth=2)
+    greedy = m.generate("abc", 12)[0]
+    assert m.generate("abc", 12, temperature=temperature, seed=0)[0] == greedy
+    assert m.generate("abc", 12, temperature=temperature, seed=0, speculative=True,
+                      draft_depth=2)[0] == greedy

@@ -5,17 +5,22 @@ timeline rows, independently of the simulator's own bookkeeping.
 """
 
 import itertools
+import math
 import random
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from explainer.pipeline import (
     README_TABLE,
     SCHEDULES,
     bubble_table,
     formula_exact,
+    overlap_step_time,
     readme_bubble,
     simulate,
+    timeline_grid,
 )
 
 
@@ -257,7 +262,7 @@ def test_bubble_table_matches_up_to_float_rounding_at_non_integer_durations():
     (dict(schedules=("gpipe",)), "schedules"),
     (dict(pps=()), "pps"),
     (dict(pps=(3,), schedules=("dualpipe",)), "pp"),
-    (dict(pps=(65,), schedules=("1f1b",)), "pp"),
+    (dict(pps=(65,), schedules=("1f1b",)), r"pps\[0\]"),
     (dict(durations=()), "durations"),
     (dict(durations=({"F": 1, "B": 2},)), "durations"),
     (dict(durations=({"F": 1, "B": 2, "W": 1, "X": 0},)), "durations"),
@@ -287,3 +292,67 @@ def test_readme_bubble_and_formula_exact_bad_input_names_the_parameter(kwargs, n
         args.pop("pp")
         with pytest.raises(ValueError, match=rf"^{name} "):
             formula_exact(**args)
+
+
+# ------------------------------------------------------------------ issue 25: bad input, edges
+
+
+@pytest.mark.parametrize("schedule, durations", [
+    ("zb1p", dict(F=0.1, B=2, W=1.4)),  # 2W > F + B: (pp-1)(F+B-2W) would be -4.9
+    ("dualpipe", dict(F=1, B=2, W=1.5, FB=2)),  # 3W > FB + B
+    ("dualpipev", dict(F=1, B=2, W=1.9)),
+])
+def test_readme_bubble_refuses_durations_that_make_the_formula_negative(schedule, durations):
+    with pytest.raises(ValueError, match="^W must be at most .* formula is negative"):
+        readme_bubble(schedule, pp=8, **durations)
+    # the simulator still measures those durations, and the tables leave the formula blank
+    row = bubble_table(pps=(8,), durations=(durations,), schedules=(schedule,)).iloc[0]
+    assert row.bubble >= 0 and math.isnan(row.formula) and not row.match
+
+
+def test_readme_bubble_refuses_the_issue_example():
+    with pytest.raises(ValueError, match="^W "):
+        readme_bubble("zb1p", pp=8, F=1, B=2, W=5)
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    (dict(compute=float("nan"), comm=1), "compute"),
+    (dict(compute=1, comm=-1), "comm"),
+    (dict(compute=1, comm=1, comm_sms=132), "comm_sms"),
+    (dict(compute=1, comm=1, total_sms=0), "total_sms"),
+    (dict(compute=True, comm=1), "compute"),
+])
+def test_overlap_step_time_names_the_bad_argument(kwargs, name):
+    with pytest.raises(ValueError, match=f"^{name} "):
+        overlap_step_time(**kwargs)
+
+
+def test_timeline_grid_names_the_bad_list():
+    for kwargs, name in ((dict(schedules=("gpipe",)), "schedules"), (dict(pps=()), "pps"),
+                         (dict(n_micros=(0,)), r"n_micros\[0\]")):
+        with pytest.raises(ValueError, match=f"^{name} "):
+            timeline_grid(**kwargs)
+
+
+# Hypothesis: for any durations simulate() accepts, every idle time is non-negative, the
+# bubble is the worst of them, and the README formula is either refused or non-negative.
+_durations = st.tuples(st.floats(0.01, 10), st.floats(0.01, 10), st.floats(0, 0.999),
+                       st.floats(0, 1)).map(
+    lambda t: dict(F=t[0], B=t[1], W=t[2] * t[1], FB=max(t[0], t[1]) + t[3] * min(t[0], t[1])))
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(durations=_durations, schedule=st.sampled_from(SCHEDULES), half_pp=st.integers(1, 4),
+       extra=st.integers(0, 4))
+def test_bubbles_are_never_negative(durations, schedule, half_pp, extra):
+    pp = 2 * half_pp
+    n_micro = 2 * (pp + extra) if schedule == "dualpipe" else pp + extra
+    r = simulate(schedule, pp=pp, n_micro=n_micro, **durations)
+    assert min(r.idle) >= -1e-9 * (durations["F"] + durations["B"])
+    assert r.bubble == max(r.idle) and 0 <= r.bubble < r.makespan
+    try:
+        formula = readme_bubble(schedule, pp=pp, **durations)
+    except ValueError as exc:
+        assert str(exc).startswith("W must be at most")
+    else:
+        assert formula >= 0

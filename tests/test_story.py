@@ -152,3 +152,27 @@ def test_scratchpad_lengths_count_the_completion_only():
     assert (lengths["direct"] == 7).all()
     assert (lengths["cot"] > lengths["direct"]).all()
     assert lengths.equals(story.scratchpad_lengths(20, digits=5, seed=1))
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: story.policy_costs(500, 400, 3000, shares=(0.5, float("nan"))), "shares"),
+    (lambda: story.policy_costs(500, 400, 3000, shares="ab"), "shares"),
+    (lambda: story.policy_costs(500, 400, 3000, prices="prices.csv"), "prices"),
+    (lambda: story.policy_costs(500, 400, 3000, prices=TOY.drop(index="DeepSeek-R1")), "prices"),
+    (lambda: story.bill_per_1k(True, 4000), "in_tok"),
+    (lambda: story.bill_per_1k(1000, 4000, models="DeepSeek-R1"), "models"),
+    (lambda: story.bill_per_1k(1000, 4000, models=()), "models"),
+    (lambda: story.bill_ratio_range("GPT-9"), "model"),
+    (lambda: story.event_table("events"), "events"),
+    (lambda: story.event_table(story.load_events(), kinds="release"), "kinds"),
+    (lambda: story.event_date(story.load_events(), ""), "starts_with"),
+    (lambda: story.moment_days(pd.DataFrame()), "events"),
+    (lambda: story.scratchpad_lengths(0), "n"),
+    (lambda: story.scratchpad_lengths(3, digits=True), "digits"),
+    (lambda: story.scratchpad_lengths(3, seed=2**70), "seed"),
+    (lambda: story.arxiv_months_between(2405.04434, "2412.19437"), "first"),
+    (lambda: story.api_cost_expr("in_tok", None, "1", "2"), "output_tokens"),
+])
+def test_bad_arguments_are_named(call, name):
+    with pytest.raises(ValueError, match=f"^{name} "):
+        call()

@@ -92,3 +92,30 @@ def test_data_never_becomes_markup():
     hostile = "\"'><img src=x onerror=alert(1)>"
     html = table(pd.DataFrame({hostile: [hostile], "n": [1]}), caption=hostile).to_html()
     assert "<img" not in html and "&lt;img" in html
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    (dict(df=pd.DataFrame()), "df"),
+    (dict(formats="dec1"), "formats"),
+    (dict(formats={"a": 3}), "formats"),
+    (dict(caption=3), "caption"),
+    (dict(index=1), "index"),
+    (dict(index=""), "index"),
+    (dict(wrap="no"), "wrap"),
+])
+def test_table_names_a_bad_argument(kwargs, name):
+    args = {"df": pd.DataFrame({"a": [1.5]}), **kwargs}
+    with pytest.raises(ValueError, match=f"^{name} "):
+        table(**args)
+
+
+@pytest.mark.parametrize("value", [[1, 2], {"a": 1}, object()])
+def test_human_refuses_what_is_not_a_number_or_text(value):
+    with pytest.raises(ValueError, match="^v must be a number"):
+        human(value)
+
+
+def test_human_writes_numpy_numbers():
+    import numpy as np
+
+    assert human(np.float64(2.664e6)) == "2.66 million" and human(np.int64(1234)) == "1,234"

@@ -90,3 +90,24 @@ def test_training_flops_by_six_n_d():
 def test_prices_and_releases_are_in_date_order():
     assert outcomes.load_prices()["as_of"].is_monotonic_increasing
     assert outcomes.load_releases()["date"].is_monotonic_increasing
+
+
+@pytest.mark.parametrize("change, word", [
+    (lambda c: c.update(dim="7168"), "dim"),
+    (lambda c: c.update(n_layers=0), "n_layers"),
+    (lambda c: c.update(compress_ratios=4), "compress_ratios"),
+    (lambda c: c.update(o_groups=7), "o_groups"),
+])
+def test_v4_config_fields_are_checked(change, word):
+    c = architecture_v4.load_v4_config("deepseek_v4_flash_284b")
+    change(c)
+    with pytest.raises(ValueError, match=word):
+        architecture_v4.v4_param_counts(c)
+
+
+@pytest.mark.parametrize("frame, name", [("x", "outcomes"), (pd.DataFrame(), "outcomes")])
+def test_outcome_functions_name_a_bad_frame(frame, name):
+    with pytest.raises(ValueError, match=f"^{name} must be a DataFrame"):
+        outcomes.verdict_counts(frame)
+    with pytest.raises(ValueError, match="^claims must be a DataFrame"):
+        outcomes.missing_projection_outcomes(outcomes.load_outcomes(), frame)

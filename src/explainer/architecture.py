@@ -19,14 +19,17 @@ import json
 from dataclasses import MISSING, dataclass, fields
 from typing import Any
 
-import numpy as np
-
+from explainer.checks import check_bool, check_choice, check_int, check_number
 from explainer.data import data_path
 
-__all__ = ["CONFIG_NAMES", "ModelConfig", "load_config", "param_counts"]
+__all__ = ["CONFIG_NAMES", "DTYPES", "SCORE_FUNCS", "ModelConfig", "load_config",
+           "param_counts"]
 
 # file stems under data/configs/
 CONFIG_NAMES = ("deepseek_v2_236b", "deepseek_v3_671b", "toy")
+SCORE_FUNCS = ("softmax", "sigmoid")  # ModelArgs.score_func: V2 softmax, V3 sigmoid
+DTYPES = ("bf16", "fp8")  # ModelArgs.dtype
+_MAX_SIZE = 2**24  # any size field: DeepSeek's largest is vocab_size = 129280
 
 
 @dataclass(frozen=True)
@@ -64,13 +67,25 @@ class ModelConfig:
 
     def __post_init__(self) -> None:
         for f in fields(self):
-            v = getattr(self, f.name)
             if f.type == "int":
-                if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
-                    raise ValueError(f"config field {f.name} must be an int, got {v!r}")
                 low = 0 if f.name in ("q_lora_rank", "n_dense_layers", "n_shared_experts") else 1
-                if v < low:
-                    raise ValueError(f"config field {f.name} must be >= {low}, got {v}")
+                v = check_int(f"config field {f.name}", getattr(self, f.name), low, _MAX_SIZE)
+                object.__setattr__(self, f.name, v)  # numpy ints become Python ints
+        check_choice("config field score_func", self.score_func, SCORE_FUNCS)
+        check_choice("config field dtype", self.dtype, DTYPES)
+        object.__setattr__(self, "route_scale", check_number(
+            "config field route_scale", self.route_scale, 0, lo_open=True))
+        check_bool("config field gate_bias", self.gate_bias)
+        for name in ("name", "source_id"):
+            if not isinstance(getattr(self, name), str):
+                raise ValueError(f"config field {name} must be a string, got "
+                                 f"{getattr(self, name)!r}")
+        if self.n_routed_experts % self.n_expert_groups:
+            raise ValueError(f"config field n_expert_groups must divide n_routed_experts="
+                             f"{self.n_routed_experts}, got {self.n_expert_groups}")
+        if self.n_limited_groups > self.n_expert_groups:
+            raise ValueError(f"config field n_limited_groups must be in [1, n_expert_groups="
+                             f"{self.n_expert_groups}], got {self.n_limited_groups}")
         if self.n_dense_layers > self.n_layers:
             raise ValueError(
                 f"config field n_dense_layers must be in [0, n_layers={self.n_layers}], "
@@ -83,6 +98,8 @@ class ModelConfig:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ModelConfig:
         """Build from a dict (a parsed config JSON); ValueError names missing or unknown fields."""
+        if not isinstance(d, dict):
+            raise ValueError(f"config must be a dict of ModelArgs fields, got {type(d).__name__}")
         names = {f.name for f in fields(cls)}
         required = {f.name for f in fields(cls)
                     if f.default is MISSING and f.default_factory is MISSING}
@@ -105,8 +122,7 @@ def load_config(name: str) -> ModelConfig:
     Returns:
         The :class:`ModelConfig`.
     """
-    if name not in CONFIG_NAMES:
-        raise ValueError(f"name must be one of {CONFIG_NAMES}, got {name!r}")
+    check_choice("name", name, CONFIG_NAMES)
     with open(data_path("configs", f"{name}.json")) as f:
         return ModelConfig.from_dict(json.load(f))
 
@@ -129,6 +145,9 @@ def param_counts(config: ModelConfig | dict[str, Any]) -> dict[str, int]:
         ``activated`` counts every weight a token passes through, embedding
         row lookups included as the whole embedding (DeepSeek's convention).
     """
+    if not isinstance(config, (ModelConfig, dict)):
+        raise ValueError(f"config must be a ModelConfig or a dict of its fields, got "
+                         f"{type(config).__name__}")
     c = config if isinstance(config, ModelConfig) else ModelConfig.from_dict(dict(config))
     qk_head_dim = c.qk_nope_head_dim + c.qk_rope_head_dim
     # --- MLA, one layer

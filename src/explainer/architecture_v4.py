@@ -27,6 +27,7 @@ import json
 from typing import Any
 
 from explainer import architecture
+from explainer.checks import check_choice, check_int
 from explainer.data import data_path
 
 __all__ = ["V4_CONFIG_NAMES", "V4_FIELDS", "load_v4_config", "v32_param_counts", "v4_param_counts"]
@@ -57,8 +58,7 @@ def load_v4_config(name: str) -> dict[str, Any]:
         ValueError: unknown name, a missing field, or ``compress_ratios`` not one entry per layer
             plus one for the multi-token-prediction block.
     """
-    if name not in V4_CONFIG_NAMES:
-        raise ValueError(f"name must be one of {V4_CONFIG_NAMES}, got {name!r}")
+    check_choice("name", name, V4_CONFIG_NAMES)
     with open(data_path("configs", f"{name}.json")) as f:
         config = json.load(f)
     _check_v4(config)
@@ -66,9 +66,26 @@ def load_v4_config(name: str) -> dict[str, Any]:
 
 
 def _check_v4(c: dict[str, Any]) -> None:
+    """ValueError naming the config field that is missing or out of range."""
+    if not isinstance(c, dict):
+        raise ValueError(f"config must be a dict with the keys of V4_FIELDS, got "
+                         f"{type(c).__name__}")
     missing = [k for k in V4_FIELDS if k not in c]
     if missing:
         raise ValueError(f"V4 config is missing field(s) {missing}")
+    for k in V4_FIELDS:
+        if k != "compress_ratios":
+            low = 0 if k == "n_hash_layers" else 1
+            check_int(f"config field {k}", c[k], low, architecture._MAX_SIZE)
+    if c["n_hash_layers"] > c["n_layers"] or c["n_activated_experts"] > c["n_routed_experts"]:
+        raise ValueError("config fields n_hash_layers must be <= n_layers and "
+                         "n_activated_experts <= n_routed_experts")
+    if (c["n_heads"] * c["head_dim"]) % c["o_groups"]:
+        raise ValueError(f"config field o_groups must divide n_heads * head_dim, got "
+                         f"{c['o_groups']}")
+    if not isinstance(c["compress_ratios"], (list, tuple)):
+        raise ValueError(f"config field compress_ratios must be a list, got "
+                         f"{c['compress_ratios']!r}")
     if len(c["compress_ratios"]) != c["n_layers"] + 1:
         raise ValueError(f"compress_ratios must have n_layers + 1 = {c['n_layers'] + 1} entries "
                          f"(the last is the MTP block), got {len(c['compress_ratios'])}")

@@ -30,6 +30,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import altair as alt
+import numpy as np
+
+from explainer.checks import check_bool, check_number
 
 __all__ = ["Button", "Choice", "Control", "Slider", "Text", "bound_params", "check_bound",
            "spec_nodes"]
@@ -40,8 +43,14 @@ _LAYOUT = {"width": "100%", "max_width": "560px"}
 
 
 def _check_name(name: str) -> None:
-    if not name.isidentifier():
+    if not isinstance(name, str) or not name.isidentifier():
         raise ValueError(f"name must be a Python identifier (it names a Vega-Lite param), got {name!r}")
+
+
+def _check_label(field: str, value: Any, control: Any, *, empty: bool = False) -> None:
+    if not isinstance(value, str) or (not empty and not value.strip()):
+        what = "a string" if empty else "a non-empty string"
+        raise ValueError(f"{field} of control {control!r} must be {what}, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -63,10 +72,9 @@ class Slider:
 
     def __post_init__(self) -> None:
         _check_name(self.name)
+        _check_label("label", self.label, self.name)
         for k in ("min", "max", "step", "default"):
-            v = getattr(self, k)
-            if not isinstance(v, (int, float)) or not math.isfinite(v):
-                raise ValueError(f"{k} of slider {self.name!r} must be a finite number, got {v!r}")
+            check_number(f"{k} of slider {self.name!r}", getattr(self, k))
         if not self.min < self.max:
             raise ValueError(f"slider {self.name!r}: min ({self.min}) must be below max ({self.max})")
         if not 0 < self.step <= self.max - self.min:
@@ -82,7 +90,8 @@ class Slider:
 
     def check(self, value: Any) -> float:
         """``value`` if it lies in the slider's range, else a ``ValueError`` naming the control."""
-        if not isinstance(value, (int, float)) or not self.min <= value <= self.max:
+        if (isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating))
+                or not self.min <= value <= self.max):
             raise ValueError(f"{self.name} must be in [{self.min}, {self.max}], got {value!r}")
         return value
 
@@ -131,14 +140,31 @@ class Choice:
 
     def __post_init__(self) -> None:
         _check_name(self.name)
+        _check_label("label", self.label, self.name)
+        if not isinstance(self.options, (list, tuple)):
+            raise ValueError(f"choice {self.name!r}: options must be a list or tuple, got "
+                             f"{self.options!r}")
         object.__setattr__(self, "options", tuple(self.options))
         if len(self.options) < 2:
             raise ValueError(f"choice {self.name!r}: options needs at least 2 entries")
+        if any(not isinstance(o, (str, int, float, type(None))) for o in self.options):
+            raise ValueError(f"choice {self.name!r}: options must be strings, numbers or None "
+                             f"(a Vega-Lite select holds JSON values), got {list(self.options)}")
+        if len(set(self.options)) != len(self.options):
+            raise ValueError(f"choice {self.name!r}: options must be distinct, got "
+                             f"{list(self.options)}")
         if self.labels is not None:
+            if not isinstance(self.labels, (list, tuple)):
+                raise ValueError(f"choice {self.name!r}: labels must be a list or tuple of "
+                                 f"strings, got {self.labels!r}")
             object.__setattr__(self, "labels", tuple(self.labels))
             if len(self.labels) != len(self.options):
                 raise ValueError(f"choice {self.name!r}: labels must match options one to one "
                                  f"({len(self.labels)} labels, {len(self.options)} options)")
+            if any(not isinstance(lab, str) for lab in self.labels):
+                raise ValueError(f"choice {self.name!r}: labels must be strings, got "
+                                 f"{list(self.labels)}")
+        check_bool("radio", self.radio)
         if self.default not in self.options:
             raise ValueError(f"choice {self.name!r}: default {self.default!r} is not one of "
                              f"{list(self.options)}")
@@ -181,6 +207,9 @@ class Text:
 
     def __post_init__(self) -> None:
         _check_name(self.name)
+        _check_label("label", self.label, self.name)
+        _check_label("default", self.default, self.name, empty=True)
+        _check_label("placeholder", self.placeholder, self.name, empty=True)
 
     def widget(self) -> Any:
         """An ipywidgets ``Text`` box that reports on Enter or when it loses focus."""
@@ -200,6 +229,8 @@ class Button:
 
     def __post_init__(self) -> None:
         _check_name(self.name)
+        _check_label("label", self.label, self.name)
+        _check_label("tooltip", self.tooltip, self.name, empty=True)
 
     def widget(self) -> Any:
         """An ipywidgets ``Button``."""
@@ -236,7 +267,18 @@ def check_bound(chart: Any, controls: Sequence[Control]) -> None:
     """Raise ``ValueError`` unless ``chart`` binds each Slider/Choice exactly as declared.
 
     Text and Button controls have no page equivalent and are skipped.
+
+    Raises:
+        ValueError: ``chart`` is not an Altair chart or a spec dict, ``controls`` is not a
+            list or tuple of controls, or a control is not bound as declared.
     """
+    if not (hasattr(chart, "to_dict") or isinstance(chart, dict)):
+        raise ValueError(f"chart must be an Altair chart or its spec dict, got "
+                         f"{type(chart).__name__}")
+    if not isinstance(controls, (list, tuple)) or any(
+            not isinstance(c, (Slider, Choice, Text, Button)) for c in controls):
+        raise ValueError(f"controls must be a list or tuple of Slider, Choice, Text and Button "
+                         f"controls, got {controls!r}")
     params = bound_params(chart)
     for c in controls:
         if isinstance(c, (Text, Button)):

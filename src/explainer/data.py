@@ -7,13 +7,15 @@ Every table in ``data/`` carries a ``source_id`` column whose values resolve in
 
 from __future__ import annotations
 
+import math
 import os
 from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["DATA_DIR", "SEEDS_DIR", "data_path", "load_sources", "read_csv", "split_source_ids"]
+__all__ = ["DATA_DIR", "SEEDS_DIR", "DataFileNotFoundError", "data_path", "load_sources",
+           "read_csv", "split_source_ids"]
 
 _REPO = Path(__file__).resolve().parents[2]
 DATA_DIR = Path(os.environ.get("EXPLAINER_DATA", _REPO / "data"))
@@ -21,22 +23,40 @@ DATA_DIR = Path(os.environ.get("EXPLAINER_DATA", _REPO / "data"))
 SEEDS_DIR = Path(os.environ.get("EXPLAINER_SEEDS", _REPO.parent / "shared" / "seeds"))
 
 
+class DataFileNotFoundError(FileNotFoundError, ValueError):
+    """A file under ``data/`` that is not there: a ``FileNotFoundError`` and, like every bad
+    argument of the library, a ``ValueError``."""
+
+
 def split_source_ids(value: object) -> list[str]:
     """The source ids in one ``source_id`` cell: ``"v3_report; book"`` -> ``["v3_report", "book"]``.
 
     Several sources are separated by ``;``; blanks around them are dropped, and an empty or
-    missing cell (``None``, ``NaN``, ``""``) gives ``[]``.
+    missing cell (``None``, ``NaN``, ``pd.NA``, ``""``) gives ``[]``.
+
+    Raises:
+        ValueError: ``value`` is neither a string nor a missing cell.
     """
-    if value is None or (isinstance(value, float) and value != value):  # None or NaN
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return []
-    return [s.strip() for s in str(value).split(";") if s.strip()]
+    if not isinstance(value, str):
+        raise ValueError(f"value must be a source_id cell (a string of ids separated by ';', "
+                         f"or a missing cell), got {value!r}")
+    return [s.strip() for s in value.split(";") if s.strip()]
 
 
 def data_path(*parts: str) -> Path:
-    """Path of a file under ``data/``; raises ``FileNotFoundError`` if absent."""
+    """Path of a file under ``data/``.
+
+    Raises:
+        ValueError: a part is not a non-empty string.
+        DataFileNotFoundError: the file is absent (a ``FileNotFoundError`` and a ``ValueError``).
+    """
+    if not parts or any(not isinstance(p, str) or not p for p in parts):
+        raise ValueError(f"parts must be non-empty strings (a path under data/), got {parts!r}")
     path = DATA_DIR.joinpath(*parts)
     if not path.exists():
-        raise FileNotFoundError(f"{path} not found (data_dir={DATA_DIR})")
+        raise DataFileNotFoundError(f"parts {parts!r}: {path} not found (data_dir={DATA_DIR})")
     return path
 
 
@@ -57,8 +77,14 @@ def read_csv(name: str, **kwargs) -> pd.DataFrame:
         The table as a DataFrame.
 
     Raises:
-        ValueError: a row's ``source_id`` is missing from ``data/sources.csv``.
+        ValueError: ``name`` is not a file under ``data/`` (then also a ``FileNotFoundError``),
+            or a row's ``source_id`` is missing from ``data/sources.csv``.
     """
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"name must be a file name under data/, got {name!r}")
+    if not (DATA_DIR / name).is_file():
+        raise DataFileNotFoundError(f"name must be a file under data/, got {name!r} "
+                                    f"({DATA_DIR / name} not found)")
     df = pd.read_csv(data_path(name), **kwargs)
     if "source_id" in df.columns:
         ids = {sid for value in df["source_id"] for sid in split_source_ids(value)}

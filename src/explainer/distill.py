@@ -33,6 +33,7 @@ import pandas as pd
 import torch
 
 from explainer import gpt
+from explainer.checks import check_int, check_number, check_seed
 from explainer.reasoning import (
     MIXED,
     Reasoner,
@@ -62,6 +63,27 @@ STUDENT = ReasonerConfig(fmt=MIXED, n_layer=2, n_head=4, n_embd=32)
 BATCH_SIZE = 128  # problems the teacher answers per step
 LR = 3e-3  # the student's peak AdamW learning rate (explainer.reasoning.train's default)
 LOG_COLUMNS = ("step", "seconds", "kept", "loss")
+_MAX_STEPS = 10**6  # a run of more steps than this is a typo (the shipped run takes 60)
+_MAX_SECONDS = 24 * 3600.0  # a day: longer budgets are a typo, not a toy's training run
+_MAX_BATCH = 4096
+
+
+def _check_reasoner(name: str, model) -> None:
+    if not isinstance(model, Reasoner):
+        raise ValueError(f"{name} must be an explainer.reasoning.Reasoner, got "
+                         f"{type(model).__name__}")
+
+
+def _check_problems(problems, max_digits: int) -> list[str]:
+    """A non-empty list of ``"a+b"`` strings the model can read; ValueError naming ``problems``."""
+    if isinstance(problems, str) or not isinstance(problems, (list, tuple)) or not problems:
+        raise ValueError(f"problems must be a non-empty list of 'a+b' strings, got {problems!r}")
+    for p in problems:
+        try:
+            _parse_problem(p, max_digits)
+        except ValueError as exc:
+            raise ValueError(f"problems: {exc}") from None
+    return list(problems)
 
 
 def rejection_sample(
@@ -79,7 +101,16 @@ def rejection_sample(
     Returns:
         Whole texts ``prompt + completion`` (one sample per problem, wrong ones dropped),
         in the order of ``problems``.
+
+    Raises:
+        ValueError: ``teacher`` not a Reasoner, ``problems`` not a non-empty list of
+            problems it can read, a negative or infinite ``temperature``, or a bad ``seed``.
     """
+    _check_reasoner("teacher", teacher)
+    problems = _check_problems(problems, teacher.config.max_digits)
+    temperature = check_number("temperature", temperature, 0)
+    if seed is not None:
+        seed = check_seed("seed", seed)
     texts = teacher.generate(problems, temperature=temperature, samples=1, seed=seed)
     kept = []
     for p, (t,) in zip(problems, texts):
@@ -134,12 +165,12 @@ def distill(
     Args:
         student: the small model to train (not modified: training works on a copy).
         teacher: the model whose answers are learned (same ``max_digits``).
-        steps: optimizer steps; ``None`` to run on ``seconds`` only.
-        seconds: wall-clock budget, the teacher's sampling included (time spent in
-            ``callback`` is not counted, here or in the log's ``seconds``).
-        batch_size: problems per step (>= 1).
+        steps: optimizer steps, 1 to 10**6; ``None`` to run on ``seconds`` only.
+        seconds: wall-clock budget, at most a day (86400), the teacher's sampling included
+            (time spent in ``callback`` is not counted, here or in the log's ``seconds``).
+        batch_size: problems per step, 1 to 4096.
         lr: peak learning rate, in (0, 1).
-        temperature: the teacher's sampling temperature (>= 0).
+        temperature: the teacher's sampling temperature (>= 0, finite).
         seed: seeds the problems and the teacher's samples.
         callback: called as ``callback(step, row, student)`` after every step;
             returning ``True`` stops training.
@@ -152,25 +183,23 @@ def distill(
             ``seconds``, neither ``steps`` nor ``seconds``, or models that disagree on
             ``max_digits``.
     """
-    for name, model in (("student", student), ("teacher", teacher)):
-        if not isinstance(model, Reasoner):
-            raise ValueError(f"{name} must be an explainer.reasoning.Reasoner, got "
-                             f"{type(model).__name__}")
+    _check_reasoner("student", student)
+    _check_reasoner("teacher", teacher)
     if student.config.max_digits != teacher.config.max_digits:
         raise ValueError(f"student and teacher must share max_digits, got "
                          f"{student.config.max_digits} and {teacher.config.max_digits}")
     if steps is None and seconds is None:
         raise ValueError("give steps (>= 1) or seconds (> 0), or both")
-    for name, value in (("steps", steps), ("batch_size", batch_size)):
-        if (value is not None or name == "batch_size") and (
-                isinstance(value, bool) or not isinstance(value, int) or value < 1):
-            raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-    if seconds is not None and (not isinstance(seconds, (int, float)) or not seconds > 0):
-        raise ValueError(f"seconds must be > 0, got {seconds!r}")
-    if not isinstance(lr, (int, float)) or not 0 < lr < 1:
-        raise ValueError(f"lr must be in (0, 1), got {lr!r}")
-    if not isinstance(temperature, (int, float)) or not temperature >= 0:
-        raise ValueError(f"temperature must be >= 0, got {temperature!r}")
+    if steps is not None:
+        steps = check_int("steps", steps, 1, _MAX_STEPS)
+    if seconds is not None:
+        seconds = check_number("seconds", seconds, 0, _MAX_SECONDS, lo_open=True)
+    batch_size = check_int("batch_size", batch_size, 1, _MAX_BATCH)
+    lr = check_number("lr", lr, 0, 1, lo_open=True, hi_open=True)
+    temperature = check_number("temperature", temperature, 0)
+    seed = check_seed("seed", seed)
+    if callback is not None and not callable(callback):
+        raise ValueError(f"callback must be None or callable, got {callback!r}")
 
     torch.manual_seed(seed)
     g = torch.Generator().manual_seed(seed)

@@ -55,6 +55,8 @@ import numpy as np
 import pandas as pd
 import torch
 
+from explainer.checks import check_choice, check_int, check_number, check_seed, check_tensor
+
 __all__ = [
     "AMAX_FLOOR",
     "BLOCK",
@@ -72,6 +74,7 @@ __all__ = [
     "outlier_activations",
     "quantize",
     "round_to_bits",
+    "ROUNDINGS",
     "SCALE_FORMATS",
     "scale_format_errors",
     "storage_bytes",
@@ -85,6 +88,10 @@ TILE = (1, 128)  # activations: per token, per 128 channels (V3 §3.3.2)
 BLOCK = (128, 128)  # weights: per 128 output x 128 input channels
 AMAX_FLOOR = 1e-4  # act_quant clamps each group's amax to at least this (V3 kernel.py)
 SCALE_FORMATS = (None, "ue8m0")  # None: amax / 448 in FP32; "ue8m0": rounded up to 2**n
+ROUNDINGS = ("nearest", "truncate")
+_FLOAT32_MAX = float(torch.finfo(torch.float32).max)
+_MAX_ELEMENTS = 2**27  # values a synthetic tensor may hold (512 MB of float32)
+_MAX_K = 2**16  # inner dimension of a simulated accumulation (a Python loop over K)
 
 
 # -------------------------------------------------------------- quantization
@@ -196,8 +203,16 @@ def dequantize(q: torch.Tensor, scale: torch.Tensor, *, block) -> torch.Tensor:
 
     Returns:
         Float32 tensor of ``q``'s shape.
+
+    Raises:
+        ValueError: ``q`` not a 2-D E4M3 tensor, ``scale`` not a finite positive float
+            tensor of the shape :func:`quantize` gives, or a bad ``block``.
     """
     block = _check_block(block)
+    check_tensor("q", q, ndim=2)
+    check_tensor("scale", scale, kind="float", finite=True)
+    if scale.numel() and not bool((scale > 0).all()):
+        raise ValueError("scale must be positive (quantize() never gives a zero scale)")
     if q.dtype != E4M3:
         raise ValueError(f"q must have dtype torch.float8_e4m3fn, got {q.dtype}")
     if block is None:
@@ -226,16 +241,21 @@ def outlier_activations(n_tokens: int = 256, dim: int = 1024, *, n_outlier_token
 
     Returns:
         Float32 tensor ``(n_tokens, dim)``.
+
+    Raises:
+        ValueError: a size out of range (``n_tokens * dim`` at most 2**27 values), more
+            outlier tokens or channels than there are, a ``magnitude`` that is not a
+            positive float32 number, or a bad ``seed``.
     """
-    for name, v, low in [("n_tokens", n_tokens, 1), ("dim", dim, 1),
-                         ("n_outlier_tokens", n_outlier_tokens, 0),
-                         ("n_outlier_channels", n_outlier_channels, 0)]:
-        if not isinstance(v, int) or v < low:
-            raise ValueError(f"{name} must be an int >= {low}, got {v!r}")
-    if n_outlier_tokens > n_tokens or n_outlier_channels > dim:
-        raise ValueError("n_outlier_tokens must be <= n_tokens and n_outlier_channels <= dim")
-    if not magnitude > 0:
-        raise ValueError(f"magnitude must be > 0, got {magnitude!r}")
+    n_tokens = check_int("n_tokens", n_tokens, 1, _MAX_ELEMENTS)
+    dim = check_int("dim", dim, 1, _MAX_ELEMENTS)
+    if n_tokens * dim > _MAX_ELEMENTS:
+        raise ValueError(f"n_tokens * dim must be at most {_MAX_ELEMENTS} values, got "
+                         f"{n_tokens} * {dim}")
+    n_outlier_tokens = check_int("n_outlier_tokens", n_outlier_tokens, 0, n_tokens)
+    n_outlier_channels = check_int("n_outlier_channels", n_outlier_channels, 0, dim)
+    magnitude = check_number("magnitude", magnitude, 0, _FLOAT32_MAX, lo_open=True)
+    seed = check_seed("seed", seed)
     g = torch.Generator().manual_seed(seed)
     x = torch.randn(n_tokens, dim, generator=g)
     tokens = torch.randperm(n_tokens, generator=g)[:n_outlier_tokens]
@@ -266,10 +286,12 @@ def matmul_errors(x: torch.Tensor, w: torch.Tensor) -> pd.DataFrame:
         One row per scheme: ``median`` and ``max`` over tokens of the
         per-token relative error ``||y_hat - y|| / ||y||``, and ``overall``,
         the Frobenius relative error of the whole output.
+
+    Raises:
+        ValueError: ``x`` or ``w`` not a finite, non-empty 2-D float tensor, shapes that do
+            not share ``K``, or ``K`` or ``N`` not a multiple of 128.
     """
-    if x.ndim != 2 or w.ndim != 2 or x.shape[1] != w.shape[1]:
-        raise ValueError(f"x (tokens, K) and w (N, K) must share K, got {tuple(x.shape)} "
-                         f"and {tuple(w.shape)}")
+    _check_operands(x, w)
     y = x.double() @ w.double().T  # (tokens, N)
     approx = {
         "bf16": (x.bfloat16().double(), w.bfloat16().double()),
@@ -285,6 +307,20 @@ def matmul_errors(x: torch.Tensor, w: torch.Tensor) -> pd.DataFrame:
         rows.append(dict(scheme=name, median=float(e.median()), max=float(e.max()),
                          overall=float((y_hat - y).norm() / y.norm())))
     return pd.DataFrame(rows)
+
+
+def _check_operands(x, w) -> None:
+    """``x (tokens, K)`` and ``w (N, K)``: finite 2-D float tensors, ``K`` and ``N`` multiples
+    of 128 (V3's tiles and blocks), else ValueError naming the operand."""
+    for name, t in (("x", x), ("w", w)):
+        check_tensor(name, t, ndim=2, kind="float", finite=True, nonempty=True)
+    if x.shape[1] != w.shape[1]:
+        raise ValueError(f"x (tokens, K) and w (N, K) must share K, got {tuple(x.shape)} "
+                         f"and {tuple(w.shape)}")
+    if x.shape[1] % TILE[1]:
+        raise ValueError(f"x has shape {tuple(x.shape)}: K must be a multiple of {TILE[1]}")
+    if w.shape[0] % BLOCK[0]:
+        raise ValueError(f"w has shape {tuple(w.shape)}: N must be a multiple of {BLOCK[0]}")
 
 
 def scale_format_errors(x: torch.Tensor, w: torch.Tensor) -> pd.DataFrame:
@@ -308,15 +344,10 @@ def scale_format_errors(x: torch.Tensor, w: torch.Tensor) -> pd.DataFrame:
         E4M3's smallest normal number).
 
     Raises:
-        ValueError: shapes that are not 2-D, do not share ``K`` or are not
-            multiples of 128.
+        ValueError: ``x`` or ``w`` not a finite, non-empty 2-D float tensor, shapes that
+            do not share ``K``, or ``K`` or ``N`` not a multiple of 128.
     """
-    for name, t in (("x", x), ("w", w)):
-        if not isinstance(t, torch.Tensor) or not t.is_floating_point() or t.ndim != 2:
-            raise ValueError(f"{name} must be a 2-D floating-point torch.Tensor")
-    if x.shape[1] != w.shape[1]:
-        raise ValueError(f"x (tokens, K) and w (N, K) must share K, got {tuple(x.shape)} "
-                         f"and {tuple(w.shape)}")
+    _check_operands(x, w)
     y = x.double() @ w.double().T  # (tokens, N)
     nz = x != 0
     rows = []
@@ -340,9 +371,32 @@ def outlier_sweep(magnitudes=(1e2, 1e3, 1e4, 3e4, 1e5, 3e5, 1e6), *, n_tokens: i
                   dim: int = 1024, n_out: int = 256, seed: int = 0) -> pd.DataFrame:
     """:func:`matmul_errors` as the outlier grows, for a 0.02-scaled weight.
 
+    Args:
+        magnitudes: outlier sizes, each a positive float32 number.
+        n_tokens: tokens per activation (at least the 4 outlier tokens).
+        dim: the inner dimension ``K``, a multiple of 128.
+        n_out: output features ``N``, a multiple of 128.
+        seed: seeds the activations (``seed``) and the weight (``seed + 1``).
+
     Returns:
         One row per (magnitude, scheme) with the median per-token error.
     """
+    if not isinstance(magnitudes, (list, tuple)) or not magnitudes:
+        raise ValueError(f"magnitudes must be a non-empty list or tuple of numbers, got "
+                         f"{magnitudes!r}")
+    magnitudes = [check_number(f"magnitudes[{i}]", m, 0, _FLOAT32_MAX, lo_open=True)
+                  for i, m in enumerate(magnitudes)]
+    n_tokens = check_int("n_tokens", n_tokens, 4, _MAX_ELEMENTS)
+    for name, v in (("dim", dim), ("n_out", n_out)):
+        check_int(name, v, TILE[1], _MAX_ELEMENTS)
+        if v % TILE[1]:
+            raise ValueError(f"{name} must be a multiple of {TILE[1]}, got {v}")
+    if n_tokens * dim > _MAX_ELEMENTS or n_out * dim > _MAX_ELEMENTS:
+        raise ValueError(f"n_tokens * dim and n_out * dim must be at most {_MAX_ELEMENTS} "
+                         f"values, got n_tokens={n_tokens}, dim={dim}, n_out={n_out}")
+    seed = check_seed("seed", seed)
+    if seed == 2**63 - 1:
+        raise ValueError("seed must be below 2**63 - 1 here (the weight uses seed + 1)")
     w = torch.randn(n_out, dim, generator=torch.Generator().manual_seed(seed + 1)) * 0.02
     frames = []
     for mag in magnitudes:
@@ -356,10 +410,40 @@ def round_to_bits(v: np.ndarray, bits: int, rounding: str = "nearest") -> np.nda
     """Round to ``bits`` significant binary digits (the leading one included).
 
     Args:
-        v: float64 array.
-        bits: Significant bits kept (14 for V3's H800 measurement, 24 for FP32).
+        v: finite numbers (an array or anything ``np.asarray`` reads as float64).
+        bits: Significant bits kept, 1-53 (14 for V3's H800 measurement, 24 for FP32).
         rounding: ``"nearest"`` (ties to even) or ``"truncate"`` (toward zero).
+
+    Returns:
+        float64 array of ``v``'s shape.
+
+    Raises:
+        ValueError: ``v`` not finite numbers, ``bits`` not an int in [1, 53], or
+            ``rounding`` not one of :data:`ROUNDINGS`.
     """
+    v = _finite_array("v", v)
+    bits = check_int("bits", bits, 1, 53)
+    check_choice("rounding", rounding, ROUNDINGS)
+    return _round_to_bits(v, bits, rounding)
+
+
+def _finite_array(name: str, v, ndim: int | None = None) -> np.ndarray:
+    """``v`` as a float64 array of finite numbers (of ``ndim`` dimensions), naming ``name``."""
+    if isinstance(v, (str, bytes)) or v is None:
+        raise ValueError(f"{name} must be an array of numbers, got {v!r}")
+    try:
+        arr = np.asarray(v, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be an array of numbers, got {type(v).__name__}") from None
+    if ndim is not None and arr.ndim != ndim:
+        raise ValueError(f"{name} must be {ndim}-D, got shape {arr.shape}")
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name} must be finite (no inf or nan)")
+    return arr
+
+
+def _round_to_bits(v: np.ndarray, bits: int, rounding: str) -> np.ndarray:
+    """:func:`round_to_bits` without the checks (called once per step of the K loop)."""
     m, e = np.frexp(v)  # v = m * 2**e, 0.5 <= |m| < 1
     s = m * 2.0**bits
     s = np.rint(s) if rounding == "nearest" else np.trunc(s)
@@ -384,20 +468,25 @@ def accumulate(a: np.ndarray, b: np.ndarray, *, bits: int = 14,
 
     Returns:
         ``(M, N)`` float64 array.
+
+    Raises:
+        ValueError: ``a`` or ``b`` not finite 2-D arrays sharing ``K`` (at most 2**16), or
+            another argument out of range (named).
     """
-    if not isinstance(bits, int) or not 2 <= bits <= 53:
-        raise ValueError(f"bits must be an int in [2, 53], got {bits!r}")
-    if rounding not in ("nearest", "truncate"):
-        raise ValueError(f"rounding must be 'nearest' or 'truncate', got {rounding!r}")
-    if promote_every is not None and (not isinstance(promote_every, int) or promote_every < 1):
-        raise ValueError(f"promote_every must be None or an int >= 1, got {promote_every!r}")
-    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]:
+    bits = check_int("bits", bits, 2, 53)
+    check_choice("rounding", rounding, ROUNDINGS)
+    if promote_every is not None:
+        promote_every = check_int("promote_every", promote_every, 1, _MAX_K)
+    a, b = _finite_array("a", a, ndim=2), _finite_array("b", b, ndim=2)
+    if a.shape[1] != b.shape[1]:
         raise ValueError(f"a (M, K) and b (N, K) must share K, got {a.shape} and {b.shape}")
+    if a.shape[1] > _MAX_K:
+        raise ValueError(f"a and b must have K <= {_MAX_K} (a Python loop over K), "
+                         f"got K={a.shape[1]}")
     part = np.zeros((a.shape[0], b.shape[0]))  # limited-precision partial sum (M, N)
     full = np.zeros_like(part)  # FP32 accumulator on the CUDA cores
     for k in range(a.shape[1]):
-        part = round_to_bits(part + np.outer(a[:, k], b[:, k]), bits, rounding)
+        part = _round_to_bits(part + np.outer(a[:, k], b[:, k]), bits, rounding)
         if promote_every and (k + 1) % promote_every == 0:
             full = (full + part).astype(np.float32).astype(np.float64)
             part[:] = 0.0
@@ -415,16 +504,29 @@ def accumulation_error(Ks=(128, 512, 1024, 2048, 4096), *, bits: int = 14,
     error when all products are non-negative (``inputs="uniform"``, values
     in [0, 1)), and still well defined when signs cancel (``"normal"``).
 
+    Args:
+        Ks: inner dimensions, each an int in [1, 65536].
+        bits, promote_every, rounding: the accumulator, as in :func:`accumulate`.
+        inputs: ``"uniform"`` or ``"normal"``.
+        n: rows of ``a`` and ``b``, 1 to 1024.
+        seed: seeds the matrices (``seed + K`` for each K).
+
     Returns:
         One row per K: ``K``, ``max_rel_error`` and ``median_rel_error`` over
         the ``n * n`` outputs, and the settings.
     """
-    if inputs not in ("uniform", "normal"):
-        raise ValueError(f"inputs must be 'uniform' or 'normal', got {inputs!r}")
+    check_choice("inputs", inputs, ("uniform", "normal"))
+    if not isinstance(Ks, (list, tuple)) or not Ks:
+        raise ValueError(f"Ks must be a non-empty list or tuple of ints, got {Ks!r}")
+    Ks = [check_int(f"Ks[{i}]", K, 1, _MAX_K) for i, K in enumerate(Ks)]
+    bits = check_int("bits", bits, 2, 53)
+    check_choice("rounding", rounding, ROUNDINGS)
+    if promote_every is not None:
+        promote_every = check_int("promote_every", promote_every, 1, _MAX_K)
+    n = check_int("n", n, 1, 1024)
+    seed = check_int("seed", seed, 0, 2**63 - 1 - _MAX_K)  # seed + K must be a seed too
     rows = []
     for K in Ks:
-        if not isinstance(K, int) or K < 1:
-            raise ValueError(f"Ks must hold ints >= 1, got {K!r}")
         g = torch.Generator().manual_seed(seed + K)
         draw = torch.rand if inputs == "uniform" else torch.randn
         a, b = draw(n, K, generator=g), draw(n, K, generator=g)
@@ -454,11 +556,20 @@ def storage_bytes(n_elements: int, fmt: str, *, block_elements: int | None = Non
         block_elements: For FP8, values sharing one scale (128 for a 1x128
             tile, 16384 for a 128x128 block); ``None`` means one scale in all.
         scale_bytes: Bytes per scale (an FP32 scale: 4).
+
+    Returns:
+        Bytes, a float.
+
+    Raises:
+        ValueError: ``fmt`` unknown, ``n_elements`` not an int in [0, 2**53] (the
+            float result is exact up to there), ``block_elements`` not None or an int in
+            [1, 2**53], or ``scale_bytes`` not a finite number >= 0.
     """
-    if fmt not in _FORMAT_BYTES:
-        raise ValueError(f"fmt must be one of {sorted(_FORMAT_BYTES)}, got {fmt!r}")
-    if not isinstance(n_elements, int) or n_elements < 0:
-        raise ValueError(f"n_elements must be an int >= 0, got {n_elements!r}")
+    check_choice("fmt", fmt, sorted(_FORMAT_BYTES))
+    n_elements = check_int("n_elements", n_elements, 0, 2**53)
+    if block_elements is not None:
+        block_elements = check_int("block_elements", block_elements, 1, 2**53)
+    scale_bytes = check_number("scale_bytes", scale_bytes, 0)
     total = n_elements * _FORMAT_BYTES[fmt]
     if fmt == "fp8":
         n_scales = 1 if block_elements is None else math.ceil(n_elements / block_elements)
@@ -471,10 +582,9 @@ def gemm_speedup(gemm_share: float, fp8_over_bf16: float = 2.0) -> float:
 
     Args:
         gemm_share: Fraction of the BF16 step time spent in GEMMs, in [0, 1].
-        fp8_over_bf16: FP8 GEMM throughput over BF16 (2 at tensor-core peak).
+        fp8_over_bf16: FP8 GEMM throughput over BF16 (2 at tensor-core peak), a finite
+            number > 0.
     """
-    if not 0.0 <= gemm_share <= 1.0:
-        raise ValueError(f"gemm_share must be in [0, 1], got {gemm_share!r}")
-    if not fp8_over_bf16 > 0:
-        raise ValueError(f"fp8_over_bf16 must be > 0, got {fp8_over_bf16!r}")
+    gemm_share = check_number("gemm_share", gemm_share, 0, 1)
+    fp8_over_bf16 = check_number("fp8_over_bf16", fp8_over_bf16, 0, lo_open=True)
     return 1.0 / ((1.0 - gemm_share) + gemm_share / fp8_over_bf16)

@@ -41,17 +41,20 @@ Conventions, one each for the whole book:
 
 from __future__ import annotations
 
+import pickle
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from explainer.checks import check_bool, check_int, check_number, check_tensor, check_text
 from explainer.moe import MoE, MoEConfig
 
 __all__ = [
@@ -71,6 +74,16 @@ __all__ = [
 ]
 
 _FORMAT = "explainer.gpt/1"  # tag stored in every checkpoint written by :func:`save`
+# largest sizes a config accepts: far above any model of the book, and small enough that a
+# typo (an extra digit or two) is refused instead of allocating memory for minutes
+_MAX_VOCAB = 2**20
+_MAX_BLOCK = 2**20
+_MAX_LAYERS = 1024
+_MAX_HEADS = 1024
+_MAX_EMBD = 2**16
+# below this temperature, softmax(logits / temperature) overflows float32 for ordinary logits;
+# sampling then takes the numerically stable path (:func:`_softmax_temperature`)
+_STABLE_BELOW = 1e-6
 
 
 # --------------------------------------------------------------------------- tokens
@@ -99,6 +112,7 @@ class CharTokenizer:
         Raises:
             ValueError: ``text`` has characters outside the vocabulary (they are named).
         """
+        check_text("text", text, empty=True)
         bad = sorted(set(text) - self.stoi.keys())
         if bad:
             shown = f" {self.vocab!r}" if len(self.vocab) <= 40 else ""
@@ -106,8 +120,23 @@ class CharTokenizer:
         return [self.stoi[ch] for ch in text]
 
     def decode(self, ids: Sequence[int] | torch.Tensor) -> str:
-        """Text of token ``ids`` (inverse of :meth:`encode`)."""
-        return "".join(self.vocab[int(i)] for i in ids)
+        """Text of token ``ids`` (inverse of :meth:`encode`).
+
+        Raises:
+            ValueError: ``ids`` is not a sequence (or 1-D integer tensor) of ids in
+                ``[0, len(vocab) - 1]``.
+        """
+        if isinstance(ids, torch.Tensor):
+            check_tensor("ids", ids, ndim=1, kind="int")
+            ids = ids.tolist()
+        elif isinstance(ids, (str, bytes)) or not isinstance(ids, Sequence):
+            raise ValueError(f"ids must be a sequence of token ids, got {type(ids).__name__}")
+        n = len(self.vocab)
+        for i in ids:
+            if isinstance(i, (bool, np.bool_)) or not isinstance(i, (int, np.integer)) \
+                    or not 0 <= i < n:
+                raise ValueError(f"ids must hold ints in [0, {n - 1}] (the vocabulary), got {i!r}")
+        return "".join(self.vocab[i] for i in ids)
 
 
 # --------------------------------------------------------------------------- config
@@ -135,16 +164,21 @@ class GPTConfig:
     def __post_init__(self) -> None:
         if isinstance(self.moe, dict):
             self.moe = MoEConfig(**self.moe)
-        for name in ("vocab_size", "block_size", "n_layer", "n_head", "n_embd"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+        if self.moe is not None and not isinstance(self.moe, MoEConfig):
+            raise ValueError(f"moe must be None, a dict or an explainer.moe.MoEConfig, got "
+                             f"{type(self.moe).__name__}")
+        for name, most in (("vocab_size", _MAX_VOCAB), ("block_size", _MAX_BLOCK),
+                           ("n_layer", _MAX_LAYERS), ("n_head", _MAX_HEADS),
+                           ("n_embd", _MAX_EMBD)):
+            setattr(self, name, check_int(name, getattr(self, name), 1, most))
         if self.n_embd % self.n_head:
             raise ValueError(f"n_embd ({self.n_embd}) must be a multiple of n_head ({self.n_head})")
-        if not isinstance(self.dropout, (int, float)) or not 0 <= self.dropout < 1:
-            raise ValueError(f"dropout must be a number in [0, 1), got {self.dropout!r}")
-        if self.init_std is not None and not self.init_std > 0:
-            raise ValueError(f"init_std must be > 0 or None, got {self.init_std!r}")
+        self.dropout = check_number("dropout", self.dropout, 0, 1, hi_open=True)
+        if self.init_std is not None:
+            self.init_std = check_number("init_std", self.init_std, 0, lo_open=True)
+        check_bool("bias", self.bias)
+        check_bool("tie_weights", self.tie_weights)
+        check_text("vocab", self.vocab, empty=True)
         if self.vocab:
             CharTokenizer(self.vocab)  # distinct characters
             if len(self.vocab) != self.vocab_size:
@@ -172,6 +206,11 @@ class KVCache:
 
     layers: list[tuple[torch.Tensor, torch.Tensor] | None] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.layers, list):
+            raise ValueError(f"layers must be a list (one (keys, values) pair or None per "
+                             f"layer), got {type(self.layers).__name__}")
+
     @property
     def length(self) -> int:
         """Positions cached so far."""
@@ -180,8 +219,7 @@ class KVCache:
 
     def crop(self, length: int) -> None:
         """Keep only the first ``length`` positions."""
-        if not 0 <= length <= self.length:
-            raise ValueError(f"length must be in 0..{self.length}, got {length!r}")
+        length = check_int("length", length, 0, self.length)
         self.layers = [None if kv is None else (kv[0][:, :, :length], kv[1][:, :, :length])
                        for kv in self.layers]
 
@@ -193,6 +231,7 @@ class CausalSelfAttention(nn.Module):
     """Causal multi-head self-attention (nanoGPT), reading and filling a key/value cache."""
 
     def __init__(self, config: GPTConfig):
+        _check_config(config)
         super().__init__()
         self.n_head = config.n_head
         self.dropout = config.dropout
@@ -230,6 +269,7 @@ class MLP(nn.Module):
     """The dense feed-forward: Linear, GELU, Linear (4x wider inside, as in GPT-2)."""
 
     def __init__(self, config: GPTConfig):
+        _check_config(config)
         super().__init__()
         self.c_fc = nn.Linear(config.n_embd, 4 * config.n_embd, bias=config.bias)
         self.gelu = nn.GELU()
@@ -241,6 +281,18 @@ class MLP(nn.Module):
 
 
 FFNFactory = Callable[[GPTConfig, int], nn.Module]
+
+
+def _check_config(config: Any) -> None:
+    """ValueError unless ``config`` is a :class:`GPTConfig`."""
+    if not isinstance(config, GPTConfig):
+        raise ValueError(f"config must be an explainer.gpt.GPTConfig, got {type(config).__name__}")
+
+
+def _check_ffn(ffn: Any) -> None:
+    if ffn is not None and not callable(ffn):
+        raise ValueError(f"ffn must be None or a factory ffn(config, layer_id) -> nn.Module, "
+                         f"got {ffn!r}")
 
 
 def _default_ffn(config: GPTConfig, layer_id: int) -> nn.Module:
@@ -260,6 +312,9 @@ class Block(nn.Module):
     """
 
     def __init__(self, config: GPTConfig, layer_id: int = 0, ffn: FFNFactory | None = None):
+        _check_config(config)
+        check_int("layer_id", layer_id, 0, _MAX_LAYERS)
+        _check_ffn(ffn)
         super().__init__()
         self.ln_1 = nn.LayerNorm(config.n_embd)
         self.attn = CausalSelfAttention(config)
@@ -288,6 +343,8 @@ class GPT(nn.Module):
     """
 
     def __init__(self, config: GPTConfig, *, ffn: FFNFactory | None = None):
+        _check_config(config)
+        _check_ffn(ffn)
         super().__init__()
         self.config = config
         self.transformer = nn.ModuleDict({
@@ -340,15 +397,31 @@ class GPT(nn.Module):
             where ``hidden`` is ``(B, T, n_embd)``.
 
         Raises:
-            ValueError: more positions than ``config.block_size``.
+            ValueError: ``idx`` not a 2-D integer tensor of ids in the vocabulary with at
+                least one position, or more positions than ``config.block_size``.
         """
+        # cheap checks only (no pass over the data): forward runs once per decoding step
+        if not isinstance(idx, torch.Tensor) or idx.dim() != 2 or idx.shape[1] == 0 \
+                or idx.is_floating_point() or idx.dtype == torch.bool:
+            raise ValueError(f"idx must be a (B, T) integer tensor of token ids with T >= 1, "
+                             f"got {_describe(idx)}")
+        if kv_cache is not None and not isinstance(kv_cache, KVCache):
+            raise ValueError(f"kv_cache must be None or a KVCache, got {type(kv_cache).__name__}")
+        if not isinstance(return_hidden, bool):
+            raise ValueError(f"return_hidden must be True or False, got {return_hidden!r}")
         T = idx.shape[1]
         start = 0 if kv_cache is None else kv_cache.length
         if start + T > self.config.block_size:
             raise ValueError(f"sequence length {start + T} exceeds block_size="
                              f"{self.config.block_size}")
         pos = torch.arange(start, start + T, device=idx.device)
-        x = self.transformer.wte(idx) + self.transformer.wpe(pos)  # (B, T, n_embd)
+        try:
+            tok = self.transformer.wte(idx)  # (B, T, n_embd)
+        except IndexError:  # an id outside the table: say which, not "index out of range in self"
+            raise ValueError(f"idx must hold token ids in [0, {self.config.vocab_size - 1}] "
+                             f"(vocab_size={self.config.vocab_size}), got ids from "
+                             f"{int(idx.min())} to {int(idx.max())}") from None
+        x = tok + self.transformer.wpe(pos)  # (B, T, n_embd)
         x = self.transformer.drop(x)
         blocks = self.transformer.h
         if kv_cache is not None and not kv_cache.layers:
@@ -387,6 +460,46 @@ class GPT(nn.Module):
 # --------------------------------------------------------------------------- decoding
 
 
+def _describe(x: Any) -> str:
+    """A tensor's shape and dtype, or another value's type, for an error message."""
+    if isinstance(x, torch.Tensor):
+        return f"shape {tuple(x.shape)}, dtype {x.dtype}"
+    return type(x).__name__
+
+
+def _check_model(model: Any, name: str = "model") -> None:
+    if not isinstance(model, GPT):
+        raise ValueError(f"{name} must be an explainer.gpt.GPT, got {type(model).__name__}")
+
+
+def _check_ids(name: str, idx: Any, vocab_size: int, min_len: int = 1) -> None:
+    """``idx``: a ``(B, T)`` integer tensor, ``T >= min_len``, ids in ``[0, vocab_size)``."""
+    check_tensor(name, idx, ndim=2, kind="int")
+    if idx.shape[0] < 1 or idx.shape[1] < min_len:
+        raise ValueError(f"{name} must be (B, T) with B >= 1 and T >= {min_len}, got shape "
+                         f"{tuple(idx.shape)}")
+    lo, hi = int(idx.min()), int(idx.max())
+    if lo < 0 or hi >= vocab_size:
+        raise ValueError(f"{name} must hold token ids in [0, {vocab_size - 1}] "
+                         f"(vocab_size={vocab_size}), got ids from {lo} to {hi}")
+
+
+def _softmax_temperature(logits: torch.Tensor, temperature: float,
+                         dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """``softmax(logits / temperature)`` over the last axis, finite for any ``temperature > 0``.
+
+    For ordinary temperatures this is the plain formula (so seeded samples are unchanged).
+    Below :data:`_STABLE_BELOW`, ``logits / temperature`` would overflow to infinity and
+    softmax would return NaN (``inf - inf``); there the maximum is subtracted first and the
+    division is done in float64, so the result tends to the argmax (ties shared) as it should.
+    """
+    if temperature >= _STABLE_BELOW:
+        return F.softmax(logits.to(dtype) / temperature, dim=-1)
+    x = logits.double()
+    x = (x - x.amax(dim=-1, keepdim=True)) / temperature  # <= 0, the maximum exactly 0
+    return F.softmax(x, dim=-1).to(dtype)
+
+
 @torch.no_grad()
 def generate(
     model: GPT,
@@ -404,18 +517,28 @@ def generate(
         idx: prompt token ids ``(B, P)``, all rows the same length.
         max_new_tokens: most tokens to write per row (>= 1); ``P + max_new_tokens - 1``
             must fit in ``block_size`` (the last token is never fed back).
-        temperature: 0 for greedy (argmax); > 0 samples from softmax(logits / temperature).
+        temperature: 0 for greedy (argmax); > 0 (finite) samples from
+            softmax(logits / temperature). A tiny temperature (even ``1e-300``) is handled
+            stably and samples the argmax.
         generator: CPU generator for sampling (seeded: same tokens); ``None``: global RNG.
         stop_token: a row that writes it is finished: later positions repeat it,
             and decoding stops once every row has finished.
 
     Returns:
         New token ids ``(B, n)``, ``n <= max_new_tokens``.
+
+    Raises:
+        ValueError: a bad argument (named), or a prompt plus ``max_new_tokens`` that does
+            not fit ``block_size``.
     """
-    if not isinstance(max_new_tokens, int) or max_new_tokens < 1:
-        raise ValueError(f"max_new_tokens must be an int >= 1, got {max_new_tokens!r}")
-    if not isinstance(temperature, (int, float)) or not temperature >= 0:
-        raise ValueError(f"temperature must be a number >= 0, got {temperature!r}")
+    _check_model(model)
+    _check_ids("idx", idx, model.config.vocab_size)
+    max_new_tokens = check_int("max_new_tokens", max_new_tokens, 1, model.config.block_size)
+    temperature = check_number("temperature", temperature, 0)
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise ValueError(f"generator must be None or a torch.Generator, got {generator!r}")
+    if stop_token is not None:
+        stop_token = check_int("stop_token", stop_token, 0, model.config.vocab_size - 1)
     if idx.shape[1] + max_new_tokens - 1 > model.config.block_size:
         raise ValueError(f"prompt length {idx.shape[1]} + max_new_tokens {max_new_tokens} - 1 "
                          f"exceeds block_size={model.config.block_size}")
@@ -427,7 +550,7 @@ def generate(
         if temperature == 0:
             nxt = logits.argmax(-1)  # (B,)
         else:
-            probs = F.softmax(logits.float() / temperature, dim=-1)  # (B, vocab)
+            probs = _softmax_temperature(logits, temperature)  # (B, vocab)
             # sample on the CPU so a seeded generator gives the same text on any device
             nxt = torch.multinomial(probs.cpu(), 1, generator=generator).squeeze(1).to(idx.device)
         if stop_token is not None:
@@ -453,8 +576,8 @@ def token_logprobs(model: GPT, idx: torch.Tensor) -> torch.Tensor:
     Returns:
         ``(B, T - 1)``: entry ``[b, t]`` is ``log p(idx[b, t + 1] | idx[b, :t + 1])``.
     """
-    if idx.dim() != 2 or idx.shape[1] < 2:
-        raise ValueError(f"idx must be (B, T) with T >= 2, got shape {tuple(idx.shape)}")
+    _check_model(model)
+    _check_ids("idx", idx, model.config.vocab_size, min_len=2)
     logp = F.log_softmax(model(idx[:, :-1]).float(), dim=-1)  # (B, T-1, vocab)
     return logp.gather(-1, idx[:, 1:, None]).squeeze(-1)  # (B, T-1)
 
@@ -468,14 +591,69 @@ def save(model: GPT, path: str | Path, *, meta: dict | None = None, half: bool =
     Args:
         model: the model.
         path: file to write.
-        meta: free-form record saved alongside (plain Python values only): how it was
-            trained, task settings.
+        meta: free-form record saved alongside: how it was trained, task settings. Plain
+            values only (``None``, bool, int, float, str, and lists, tuples and dicts with
+            string keys of them); numpy scalars and arrays are converted to Python values.
         half: store floating-point tensors as float16 (halves the file).
+
+    Raises:
+        ValueError: ``model`` not a :class:`GPT`, or ``meta`` holding a value that
+            :func:`load` could not read back (the message names its key).
     """
+    _check_model(model)
+    _check_path(path, writable=True)
+    meta = _check_meta(meta)
+    check_bool("half", half)
     state = {k: v.detach().to("cpu", torch.float16) if half and v.is_floating_point()
              else v.detach().cpu() for k, v in model.state_dict().items()}
-    torch.save({"format": _FORMAT, "config": model.config.to_dict(), "meta": dict(meta or {}),
+    torch.save({"format": _FORMAT, "config": model.config.to_dict(), "meta": meta,
                 "state_dict": state}, path)
+
+
+def _check_path(path: Any, *, exists: bool = False, writable: bool = False) -> Path:
+    """A file path: an existing file (``exists``) or one in an existing folder (``writable``)."""
+    if not isinstance(path, (str, Path)) or not str(path):
+        raise ValueError(f"path must be a file path (str or pathlib.Path), got {path!r}")
+    if exists and not Path(path).is_file():
+        raise ValueError(f"path must be an existing file, got {str(path)!r}")
+    if writable and not Path(path).parent.is_dir():
+        raise ValueError(f"path must be in an existing folder, got {str(path)!r}")
+    return Path(path)
+
+
+def _check_meta(meta: Any) -> dict:
+    """``meta`` (``None`` or a dict) made of plain values, as :func:`save` stores it."""
+    if meta is not None and not isinstance(meta, dict):
+        raise ValueError(f"meta must be None or a dict, got {type(meta).__name__}")
+    return _plain(meta or {}, "meta")
+
+
+def _plain(value: Any, where: str) -> Any:
+    """``value`` with numpy scalars and arrays made Python values; ValueError naming
+    ``where`` (e.g. ``meta['acc']``) for anything a ``weights_only`` load cannot read."""
+    if isinstance(value, (np.generic, np.ndarray)):  # before float: np.float64 is a float
+        return _plain(value.tolist(), where)
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (list, tuple)):
+        out = [_plain(v, f"{where}[{i}]") for i, v in enumerate(value)]
+        return out if isinstance(value, list) else tuple(out)
+    if isinstance(value, dict):
+        bad = [k for k in value if not isinstance(k, str)]
+        if bad:
+            raise ValueError(f"{where} keys must be strings, got {bad[0]!r}")
+        return {k: _plain(v, f"{where}[{k!r}]") for k, v in value.items()}
+    raise ValueError(f"{where} must hold plain values (None, bool, int, float, str, list, "
+                     f"tuple, dict) that load() can read back, got {type(value).__name__}: "
+                     f"{value!r}")
+
+
+def _check_device(device: Any) -> torch.device:
+    try:
+        return torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"device must be a torch device such as 'cpu' or 'cuda', got "
+                         f"{device!r}") from None
 
 
 def load(path: str | Path, *, device: str | torch.device = "cpu") -> tuple[GPT, dict]:
@@ -486,12 +664,20 @@ def load(path: str | Path, *, device: str | torch.device = "cpu") -> tuple[GPT, 
         and the ``meta`` dict it was saved with.
 
     Raises:
-        ValueError: the file was not written by :func:`save` (e.g. an older format).
+        ValueError: ``path`` is not an existing file, the file was not written by
+            :func:`save` (e.g. an older format), or ``device`` is not a device.
     """
-    blob = torch.load(path, map_location="cpu", weights_only=True)
+    path = _check_path(path, exists=True)
+    device = _check_device(device)
+    try:
+        blob = torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError) as exc:
+        raise ValueError(f"path {str(path)!r} is not a readable {_FORMAT} checkpoint (a "
+                         f"non-plain value in its meta, or not a checkpoint at all): "
+                         f"{str(exc).splitlines()[0]}") from None
     if not isinstance(blob, dict) or blob.get("format") != _FORMAT:
-        raise ValueError(f"{path} is not an {_FORMAT} checkpoint (convert older files with "
-                         "scripts/convert_weights.py)")
+        raise ValueError(f"path {str(path)!r} is not an {_FORMAT} checkpoint (convert older "
+                         "files with scripts/convert_weights.py)")
     model = GPT(GPTConfig(**blob["config"]))
     model.load_state_dict({k: v.float() if v.is_floating_point() else v
                            for k, v in blob["state_dict"].items()})
@@ -519,6 +705,8 @@ class TrainingClock:
 
     def paused(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Call ``fn(*args)`` with the clock stopped; return what it returns."""
+        if not callable(fn):
+            raise ValueError(f"fn must be callable, got {fn!r}")
         t = time.perf_counter()
         try:
             return fn(*args)

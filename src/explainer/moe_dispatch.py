@@ -38,6 +38,7 @@ from functools import lru_cache
 import pandas as pd
 import torch
 
+from explainer.checks import check_choice, check_int, check_number, check_seed, check_tensor
 from explainer.controls import Slider
 from explainer.data import read_csv
 from explainer.moe import route
@@ -55,6 +56,19 @@ __all__ = [
 ]
 
 
+_MAX_EXPERTS = 2**16  # experts a cluster may hold (V3: 256)
+_MAX_TOKENS = 2**20  # synthetic tokens per simulation (the chapter uses 4096)
+_SCORE_FUNCS = ("softmax", "sigmoid")
+_TRAFFIC_COLUMNS = ("nodes", "gpus", "remote_nodes", "remote_experts", "nvlink_hops")
+_CONSTANT_KEYS = ("nvlink_gb_per_s", "ib_gb_per_s", "dispatch_bytes", "combine_bytes",
+                  "hidden_dim")
+
+
+def _check_cluster(cluster) -> None:
+    if not isinstance(cluster, Cluster):
+        raise ValueError(f"cluster must be a Cluster, got {type(cluster).__name__}")
+
+
 @dataclass(frozen=True)
 class Cluster:
     """Experts placed on ``n_nodes`` nodes of ``gpus_per_node`` GPUs, contiguously.
@@ -69,10 +83,8 @@ class Cluster:
     n_experts: int = 256
 
     def __post_init__(self) -> None:
-        for name in ("n_nodes", "gpus_per_node", "n_experts"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ValueError(f"{name} must be an int >= 1, got {v!r}")
+        for name, most in (("n_nodes", 1024), ("gpus_per_node", 64), ("n_experts", _MAX_EXPERTS)):
+            object.__setattr__(self, name, check_int(name, getattr(self, name), 1, most))
         if self.n_experts % (self.n_nodes * self.gpus_per_node):
             raise ValueError(f"n_experts={self.n_experts} must split evenly over n_nodes * "
                              f"gpus_per_node = {self.n_nodes * self.gpus_per_node} GPUs")
@@ -140,17 +152,30 @@ def token_traffic(indices: torch.Tensor, cluster: Cluster = V3_CLUSTER,
         the InfiniBand copies of a plain all-to-all that sends one copy per expert)
         and ``nvlink_hops`` (NVLink copies: from the GPU where the token is, or
         where its InfiniBand copy lands, to each other target GPU of that node).
+
+    Raises:
+        ValueError: ``indices`` not a ``(tokens, top_k)`` integer tensor with at least one
+            token, ``1 <= top_k <= n_experts`` and each expert in ``[0, n_experts)``;
+            ``source_gpu`` not ``(tokens,)`` GPUs in ``[0, n_gpus)``.
     """
-    if not isinstance(indices, torch.Tensor) or indices.dim() != 2:
-        raise ValueError("indices must be a 2-D tensor (tokens, top_k)")
-    if indices.numel() and (indices.min() < 0 or indices.max() >= cluster.n_experts):
+    _check_cluster(cluster)
+    check_tensor("indices", indices, ndim=2, kind="int")
+    tokens, top_k = indices.shape
+    if tokens < 1 or not 1 <= top_k <= cluster.n_experts:
+        raise ValueError(f"indices must be (tokens, top_k) with tokens >= 1 and top_k in "
+                         f"[1, {cluster.n_experts}], got shape {tuple(indices.shape)}")
+    if indices.min() < 0 or indices.max() >= cluster.n_experts:
         raise ValueError(f"indices must lie in [0, {cluster.n_experts - 1}] "
                          f"(cluster.n_experts={cluster.n_experts})")
-    tokens = indices.shape[0]
+    indices = indices.long()
     if source_gpu is None:
         source_gpu = torch.arange(tokens) % cluster.n_gpus
+    check_tensor("source_gpu", source_gpu, kind="int")
     if source_gpu.shape != (tokens,):
         raise ValueError(f"source_gpu must have shape ({tokens},), got {tuple(source_gpu.shape)}")
+    if source_gpu.min() < 0 or source_gpu.max() >= cluster.n_gpus:
+        raise ValueError(f"source_gpu must lie in [0, {cluster.n_gpus - 1}] (cluster.n_gpus)")
+    source_gpu = source_gpu.long()
     gpu = indices // cluster.experts_per_gpu  # (tokens, top_k) GPU of each chosen expert
     node = gpu // cluster.gpus_per_node  # (tokens, top_k)
     home_node = source_gpu // cluster.gpus_per_node  # (tokens,)
@@ -191,7 +216,21 @@ def traffic_summary(traffic: pd.DataFrame, constants: dict[str, float] | None = 
     Returns:
         ``nodes``, ``remote_nodes``, ``ib_bytes``, ``ib_bytes_per_expert_copy`` (a plain
         all-to-all), ``nvlink_bytes``, ``ib_us``, ``nvlink_us`` and ``max_nodes``.
+
+    Raises:
+        ValueError: ``traffic`` not a non-empty frame with :func:`token_traffic`'s columns,
+            or ``constants`` missing a key or holding a value that is not a positive number.
     """
+    if not isinstance(traffic, pd.DataFrame) or traffic.empty or not set(
+            _TRAFFIC_COLUMNS) <= set(traffic.columns):
+        raise ValueError(f"traffic must be a non-empty DataFrame from token_traffic() with "
+                         f"columns {list(_TRAFFIC_COLUMNS)}, got {_frame_summary(traffic)}")
+    if constants is not None:
+        if not isinstance(constants, dict) or not set(_CONSTANT_KEYS) <= set(constants):
+            raise ValueError(f"constants must be None or a dict with keys "
+                             f"{list(_CONSTANT_KEYS)}, got {constants!r}")
+        for k in _CONSTANT_KEYS:
+            check_number(f"constants[{k!r}]", constants[k], 0, lo_open=True)
     c = comm_constants() if constants is None else constants
     per_copy = c["hidden_dim"] * (c["dispatch_bytes"] + c["combine_bytes"])  # bytes, both ways
     ib = traffic.remote_nodes.mean() * per_copy
@@ -208,10 +247,20 @@ def traffic_summary(traffic: pd.DataFrame, constants: dict[str, float] | None = 
     }
 
 
+def _frame_summary(x) -> str:
+    if isinstance(x, pd.DataFrame):
+        return f"a DataFrame with {len(x)} rows and columns {list(x.columns)}"
+    return type(x).__name__
+
+
 def synthetic_logits(tokens: int = 4096, n_experts: int = 256, seed: int = 0) -> torch.Tensor:
-    """(tokens, n_experts) router logits, each an independent standard normal (seeded)."""
-    if isinstance(tokens, bool) or not isinstance(tokens, int) or tokens < 1:
-        raise ValueError(f"tokens must be an int >= 1, got {tokens!r}")
+    """(tokens, n_experts) router logits, each an independent standard normal (seeded).
+
+    ``tokens`` is at most 2**20 and ``n_experts`` at most 2**16 (a simulation, not a cluster).
+    """
+    tokens = check_int("tokens", tokens, 1, _MAX_TOKENS)
+    n_experts = check_int("n_experts", n_experts, 1, _MAX_EXPERTS)
+    seed = check_seed("seed", seed)
     g = torch.Generator().manual_seed(seed)
     return torch.randn(tokens, n_experts, generator=g)
 
@@ -233,12 +282,24 @@ def simulate(topk_groups: int | None = 4, *, tokens: int = 4096, seed: int = 0,
 
     Returns:
         :func:`token_traffic` rows, one per token.
+
+    Raises:
+        ValueError: any argument out of range (named), or ``top_k`` larger than the experts
+            that ``topk_groups`` nodes hold.
     """
+    _check_cluster(cluster)
     if topk_groups is not None and (isinstance(topk_groups, bool)
                                     or not isinstance(topk_groups, int)
                                     or not 1 <= topk_groups <= cluster.n_nodes):
         raise ValueError(f"topk_groups must be an int in [1, {cluster.n_nodes}] (n_nodes) or "
                          f"None (no limit), got {topk_groups!r}")
+    reachable = cluster.n_experts if topk_groups is None else (topk_groups
+                                                               * cluster.experts_per_node)
+    top_k = check_int("top_k", top_k, 1, reachable)
+    check_choice("score_func", score_func, _SCORE_FUNCS)
+    route_scale = check_number("route_scale", route_scale, 0, lo_open=True)
+    tokens = check_int("tokens", tokens, 1, _MAX_TOKENS)
+    seed = check_seed("seed", seed)
     logits = synthetic_logits(tokens, cluster.n_experts, seed)
     groups = {} if topk_groups is None else {"n_groups": cluster.n_nodes,
                                              "topk_groups": topk_groups}
@@ -256,7 +317,15 @@ def node_distribution(topk_groups: list[int | None] | tuple[int | None, ...] = (
         Long table: ``limit`` (``M`` or 0 for no limit), ``nodes``, ``share`` (of
         tokens), plus per-limit means ``mean_nodes``, ``ib_bytes`` and ``ib_us``
         (:func:`traffic_summary`), repeated on every row of that limit.
+
+    Raises:
+        ValueError: ``topk_groups`` not a non-empty list or tuple, or a value
+            :func:`simulate` refuses (named).
     """
+    if not isinstance(topk_groups, (list, tuple)) or not topk_groups:
+        raise ValueError(f"topk_groups must be a non-empty list or tuple of group limits "
+                         f"(ints, or None for no limit), got {topk_groups!r}")
+    _check_cluster(cluster)
     frames = []
     for m in topk_groups:
         t = simulate(m, tokens=tokens, seed=seed, cluster=cluster)

@@ -39,6 +39,7 @@ are shipped in ``data/weights/mtp_*.pt``.
 from __future__ import annotations
 
 import json
+import pickle
 import re
 import time
 import unicodedata
@@ -50,8 +51,29 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from explainer.checks import (
+    check_bool,
+    check_choice,
+    check_int,
+    check_number,
+    check_seed,
+    check_tensor,
+    check_text,
+)
 from explainer.data import DATA_DIR
-from explainer.gpt import GPT, Block, CharTokenizer, GPTConfig, KVCache
+from explainer.gpt import (
+    _MAX_EMBD,
+    GPT,
+    Block,
+    CharTokenizer,
+    GPTConfig,
+    KVCache,
+    _check_config,
+    _check_ids,
+    _check_meta,
+    _check_path,
+    _softmax_temperature,
+)
 
 __all__ = [
     "CORPUS_FILE",
@@ -80,6 +102,7 @@ CORPUS_FILE = "mtp_corpus.txt"  # under data/: the frozen training text (see bui
 PRETRAINED = {"plain": "mtp_plain.pt", "mtp": "mtp_d1.pt", "mtp2": "mtp_d2.pt"}
 HELD_OUT_EVERY = 10  # every 10th paragraph of the corpus is held out
 PASSAGE_PROMPT = "The main model checks the draft"  # the chapter's generated passage
+_MAX_DEPTH = 16  # MTP depths accepted (V3 trains D = 1)
 
 
 # --------------------------------------------------------------------------- corpus
@@ -106,8 +129,16 @@ def build_corpus(root: Path | str) -> str:
 
     Args:
         root: the repository root.
+
+    Raises:
+        ValueError: ``root`` has no ``chapters/`` folder or no ``data/README.md``.
     """
+    if not isinstance(root, (str, Path)) or not str(root):
+        raise ValueError(f"root must be a path (str or pathlib.Path), got {root!r}")
     root = Path(root)
+    if not (root / "chapters").is_dir() or not (root / "data" / "README.md").is_file():
+        raise ValueError(f"root must be the repository root (with chapters/ and "
+                         f"data/README.md), got {str(root)!r}")
     parts: list[str] = []
     for nb in sorted((root / "chapters").glob("*.ipynb")):
         cells = json.loads(nb.read_text(encoding="utf-8"))["cells"]
@@ -126,6 +157,8 @@ def load_corpus() -> str:
 
 def split_corpus(text: str | None = None) -> tuple[str, str]:
     """``(train, held_out)``: every 10th paragraph is held out, the rest is training text."""
+    if text is not None:
+        check_text("text", text, empty=True)
     paras = (load_corpus() if text is None else text).strip().split("\n\n")
     train = [p for i, p in enumerate(paras) if i % HELD_OUT_EVERY != HELD_OUT_EVERY - 1]
     held = [p for i, p in enumerate(paras) if i % HELD_OUT_EVERY == HELD_OUT_EVERY - 1]
@@ -148,10 +181,8 @@ class MTPConfig:
     lam: float = 0.3  # V3 §4.2: 0.3 for the first 10T tokens, then 0.1
 
     def __post_init__(self) -> None:
-        if isinstance(self.depth, bool) or not isinstance(self.depth, int) or self.depth < 1:
-            raise ValueError(f"depth must be an int >= 1, got {self.depth!r}")
-        if not isinstance(self.lam, (int, float)) or not self.lam >= 0:
-            raise ValueError(f"lam must be a number >= 0, got {self.lam!r}")
+        self.depth = check_int("depth", self.depth, 1, _MAX_DEPTH)
+        self.lam = check_number("lam", self.lam, 0)
 
 
 def block_param_count(d: int, bias: bool = True) -> int:
@@ -159,7 +190,10 @@ def block_param_count(d: int, bias: bool = True) -> int:
 
     Two LayerNorms (``2 * 2d``), attention ``c_attn`` (``3d^2``) and ``c_proj`` (``d^2``), MLP
     ``c_fc`` (``4d^2``) and ``c_proj`` (``4d^2``); biases ``3d + d + 4d + d`` if ``bias``.
+    ``d`` is an int in ``[1, 65536]`` (the widths :class:`explainer.gpt.GPTConfig` accepts).
     """
+    d = check_int("d", d, 1, _MAX_EMBD)
+    check_bool("bias", bias)
     return 12 * d * d + 4 * d + (9 * d if bias else 0)
 
 
@@ -168,6 +202,8 @@ def module_param_count(d: int, bias: bool = True) -> int:
 
     The embedding and output head are shared with the main model and not counted.
     """
+    d = check_int("d", d, 1, _MAX_EMBD)
+    check_bool("bias", bias)
     return 2 * d + 2 * d * d + block_param_count(d, bias)
 
 
@@ -180,6 +216,8 @@ class MTPModule(nn.Module):
     """
 
     def __init__(self, config: GPTConfig, k: int):
+        _check_config(config)
+        k = check_int("k", k, 1, _MAX_DEPTH)
         super().__init__()
         d = config.n_embd
         self.k = k
@@ -215,7 +253,27 @@ def accept_or_resample(
         ``(True, draft)`` with probability ``min(1, p[draft] / q[draft])``; otherwise
         ``(False, x)`` with ``x ~ norm(max(0, p - q))``. Either way the token returned is
         distributed as ``p``.
+
+    Raises:
+        ValueError: ``p`` and ``q`` not 1-D, finite, non-negative and of one shape with a
+            positive sum, or ``draft`` not an index into them.
     """
+    for name, t in (("p", p), ("q", q)):
+        check_tensor(name, t, ndim=1, kind="float", finite=True, nonempty=True)
+        if bool((t < 0).any()) or not float(t.sum()) > 0:
+            raise ValueError(f"{name} must be a distribution (non-negative, positive sum)")
+    if p.shape != q.shape:
+        raise ValueError(f"p and q must have one shape, got {tuple(p.shape)} and "
+                         f"{tuple(q.shape)}")
+    draft = check_int("draft", draft, 0, p.shape[0] - 1)
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise ValueError(f"generator must be None or a torch.Generator, got {generator!r}")
+    return _accept_or_resample(p, q, draft, generator)
+
+
+def _accept_or_resample(p: torch.Tensor, q: torch.Tensor, draft: int,
+                        generator: torch.Generator | None) -> tuple[bool, int]:
+    """:func:`accept_or_resample` without the checks (called once per draft token)."""
     p, q = p.double().cpu(), q.double().cpu()
     px, qx = float(p[draft]), float(q[draft])
     u = float(torch.rand((), generator=generator, dtype=torch.float64))
@@ -239,6 +297,9 @@ class MTPLM(nn.Module):
     """
 
     def __init__(self, config: GPTConfig, mtp: MTPConfig | None = None):
+        _check_config(config)
+        if mtp is not None and not isinstance(mtp, MTPConfig):
+            raise ValueError(f"mtp must be None or an MTPConfig, got {type(mtp).__name__}")
         super().__init__()
         if not config.vocab:
             raise ValueError("config.vocab must be set (a character-level model)")
@@ -270,7 +331,9 @@ class MTPLM(nn.Module):
             (``main + mtp``) and ``depth_k`` (``L^k``, unweighted) for each depth.
         """
         D = self.depth
-        lam = (self.mtp_config.lam if self.mtp_config else 0.0) if lam is None else lam
+        _check_ids("seq", seq, self.gpt.config.vocab_size)
+        lam = ((self.mtp_config.lam if self.mtp_config else 0.0) if lam is None
+               else check_number("lam", lam, 0))
         T = seq.shape[1] - 1 - D
         if T < 1:
             raise ValueError(f"seq must have more than {1 + D} columns, got {seq.shape[1]}")
@@ -291,8 +354,7 @@ class MTPLM(nn.Module):
     # ------------------------------------------------------------ decoding
 
     def _encode_prompt(self, prompt: str) -> list[int]:
-        if not isinstance(prompt, str) or not prompt:
-            raise ValueError(f"prompt must be a non-empty string, got {prompt!r}")
+        check_text("prompt", prompt)
         bad = sorted(set(prompt) - self.tokenizer.stoi.keys())
         if bad:
             raise ValueError(f"prompt has characters outside the vocabulary: {bad}")
@@ -303,7 +365,7 @@ class MTPLM(nn.Module):
         """The token from ``logits (V,)`` and, when sampling, the distribution it came from."""
         if temperature == 0:
             return int(logits.argmax()), None
-        probs = F.softmax(logits.double().cpu() / temperature, dim=-1)
+        probs = _softmax_temperature(logits.cpu(), temperature, torch.float64)
         return int(torch.multinomial(probs, 1, generator=gen)), probs
 
     @torch.no_grad()
@@ -334,21 +396,19 @@ class MTPLM(nn.Module):
             into the written text), ``seconds`` (wall time) and ``tokens_per_second``.
         """
         ids = self._encode_prompt(prompt)
-        if isinstance(n_tokens, bool) or not isinstance(n_tokens, int) or n_tokens < 1:
-            raise ValueError(f"n_tokens must be an int >= 1, got {n_tokens!r}")
-        if (isinstance(temperature, bool) or not isinstance(temperature, (int, float))
-                or not temperature >= 0):
-            raise ValueError(f"temperature must be a number >= 0, got {temperature!r}")
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-            raise ValueError(f"seed must be an int or None, got {seed!r}")
+        n_tokens = check_int("n_tokens", n_tokens, 1, self.gpt.config.block_size)
+        temperature = check_number("temperature", temperature, 0)
+        if seed is not None:
+            seed = check_seed("seed", seed)
+        check_bool("speculative", speculative)
+        if draft_depth is not None:
+            draft_depth = check_int("draft_depth", draft_depth, 1, _MAX_DEPTH)
         depth = 0
         if speculative:
             if self.depth == 0:
                 raise ValueError("speculative=True needs a model trained with MTP "
                                  "(this one has depth 0: load 'mtp')")
             depth = 1 if draft_depth is None else draft_depth
-            if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
-                raise ValueError(f"draft_depth must be an int >= 1, got {draft_depth!r}")
             if depth > self.depth:
                 raise ValueError(f"draft_depth must be in 1..{self.depth} (the trained depth), "
                                  f"got {draft_depth!r}")
@@ -445,8 +505,8 @@ class MTPLM(nn.Module):
                 if temperature == 0:
                     ok, tok = (d_tok == int(logits[0, m].argmax())), int(logits[0, m].argmax())
                 else:
-                    p = F.softmax(logits[0, m].double().cpu() / temperature, dim=-1)
-                    ok, tok = accept_or_resample(p, qs[m], d_tok, gen)
+                    p = _softmax_temperature(logits[0, m].cpu(), temperature, torch.float64)
+                    ok, tok = _accept_or_resample(p, qs[m], d_tok, gen)
                 stats["drafts"].append((len(out) + m, self.tokenizer.vocab[d_tok], m + 1, ok))
                 if not ok:
                     new = tok
@@ -483,19 +543,33 @@ class MTPLM(nn.Module):
 
 
 def save(model: MTPLM, path: str | Path, *, meta: dict | None = None, half: bool = True) -> None:
-    """Write config, MTP config, weights (float16 by default) and ``meta`` to one file."""
+    """Write config, MTP config, weights (float16 by default) and ``meta`` to one file.
+
+    ``meta`` holds plain values, as in :func:`explainer.gpt.save` (numpy scalars are
+    converted; anything :func:`load` could not read back raises ``ValueError``).
+    """
+    if not isinstance(model, MTPLM):
+        raise ValueError(f"model must be an MTPLM, got {type(model).__name__}")
+    _check_path(path, writable=True)
+    meta = _check_meta(meta)
+    check_bool("half", half)
     state = {k: v.detach().to("cpu", torch.float16) if half and v.is_floating_point()
              else v.detach().cpu() for k, v in model.state_dict().items()}
     torch.save({"format": _FORMAT, "config": model.gpt.config.to_dict(),
                 "mtp": asdict(model.mtp_config) if model.mtp_config else None,
-                "meta": dict(meta or {}), "state_dict": state}, path)
+                "meta": meta, "state_dict": state}, path)
 
 
 def load(path: str | Path) -> tuple[MTPLM, dict]:
     """Read a file written by :func:`save`: ``(model in eval mode, float32), meta``."""
-    blob = torch.load(path, map_location="cpu", weights_only=True)
+    path = _check_path(path, exists=True)
+    try:
+        blob = torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError) as exc:
+        raise ValueError(f"path {str(path)!r} is not a readable {_FORMAT} checkpoint: "
+                         f"{str(exc).splitlines()[0]}") from None
     if not isinstance(blob, dict) or blob.get("format") != _FORMAT:
-        raise ValueError(f"{path} is not an {_FORMAT} checkpoint")
+        raise ValueError(f"path {str(path)!r} is not an {_FORMAT} checkpoint")
     mtp = MTPConfig(**blob["mtp"]) if blob["mtp"] else None
     model = MTPLM(GPTConfig(**blob["config"]), mtp)
     model.load_state_dict({k: v.float() if v.is_floating_point() else v
@@ -511,15 +585,23 @@ def load_pretrained(name: str) -> MTPLM:
 
     All three share the main model's size and training recipe (``scripts/train_mtp.py``).
     """
-    if name not in PRETRAINED:
-        raise ValueError(f"name must be one of {sorted(PRETRAINED)}, got {name!r}")
+    check_choice("name", name, sorted(PRETRAINED))
     if name not in _CACHE:
         _CACHE[name] = load(DATA_DIR / "weights" / PRETRAINED[name])[0]
     return _CACHE[name]
 
 
 def char_class(ch: str) -> str:
-    """A coarse class of a character, for "where does the draft fail?"."""
+    """A coarse class of a character, for "where does the draft fail?".
+
+    Returns:
+        ``"letter"``, ``"space"``, ``"newline"``, ``"digit"`` or ``"punctuation"``.
+
+    Raises:
+        ValueError: ``ch`` is not a string of exactly one character.
+    """
+    if not isinstance(ch, str) or len(ch) != 1:
+        raise ValueError(f"ch must be a string of one character, got {ch!r}")
     if ch.isalpha():
         return "letter"
     if ch == " ":
@@ -540,8 +622,8 @@ def passage(prompt: str = PASSAGE_PROMPT, n_tokens: int = 60, name: str = "mtp",
         per character whether it was an accepted draft, and the stats of
         :meth:`MTPLM.generate`.
     """
-    if not isinstance(prompt, str) or not prompt:
-        raise ValueError(f"prompt must be a non-empty string, got {prompt!r}")
+    check_text("prompt", prompt)
+    check_choice("name", name, sorted(PRETRAINED))
     context = prompt[-32:]
     text, stats = load_pretrained(name).generate(context, n_tokens, speculative=True)
     return context, text, stats["marks"], stats

@@ -48,8 +48,24 @@ def load_outcomes() -> pd.DataFrame:
     return df
 
 
+def _check_frame(name: str, df, columns: tuple[str, ...], *, index_ok: bool = False) -> None:
+    """ValueError naming ``name`` unless ``df`` is a DataFrame with ``columns`` (or, with
+    ``index_ok``, with them as columns or index names)."""
+    have = set(df.columns) | (set(df.index.names) if index_ok else set()) \
+        if isinstance(df, pd.DataFrame) else set()
+    if not isinstance(df, pd.DataFrame) or not set(columns) <= have:
+        got = (f"columns {list(df.columns)}" if isinstance(df, pd.DataFrame)
+               else type(df).__name__)
+        raise ValueError(f"{name} must be a DataFrame with columns {list(columns)}, got {got}")
+
+
 def verdict_counts(outcomes: pd.DataFrame) -> pd.Series:
-    """How many predictions got each verdict, in the order of :data:`VERDICTS`."""
+    """How many predictions got each verdict, in the order of :data:`VERDICTS`.
+
+    Raises:
+        ValueError: ``outcomes`` is not a frame with a ``verdict`` column.
+    """
+    _check_frame("outcomes", outcomes, ("verdict",))
     return outcomes["verdict"].value_counts().reindex(list(VERDICTS), fill_value=0)
 
 
@@ -60,7 +76,12 @@ def missing_projection_outcomes(outcomes: pd.DataFrame, claims: pd.DataFrame) ->
         outcomes: :func:`load_outcomes`.
         claims: the claims ledger (:func:`explainer.claims.load_claims`), with ``claim_id``
             and ``verdict`` columns or a ``claim_id`` index.
+
+    Raises:
+        ValueError: a frame without the columns named above.
     """
+    _check_frame("outcomes", outcomes, ("claim_id",))
+    _check_frame("claims", claims, ("claim_id", "verdict"), index_ok=True)
     c = claims.reset_index() if "claim_id" not in claims.columns else claims
     wanted = set(c.loc[c["verdict"] == "projection", "claim_id"])
     return sorted(wanted - set(outcomes["claim_id"]))

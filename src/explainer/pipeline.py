@@ -89,6 +89,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from explainer.checks import check_choice, check_int, check_number
+
 __all__ = [
     "README_TABLE",
     "SCHEDULES",
@@ -172,32 +174,31 @@ class PipelineResult:
 
 
 # ----------------------------------------------------------------- validation
-def _check_number(name: str, value, *, low: float, allow_equal: bool = True) -> float:
-    """A finite real number >= low (or > low), else ValueError naming it."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"{name} must be a number, got {value!r}")
-    v = float(value)
-    if not math.isfinite(v) or v < low or (not allow_equal and v == low):
-        rel = ">=" if allow_equal else ">"
-        raise ValueError(f"{name} must be a finite number {rel} {low:g}, got {value!r}")
-    return v
+def _check_ints(name: str, values, low: int, high: int) -> tuple[int, ...]:
+    """A non-empty list or tuple of ints in [low, high] (a single int is one), naming ``name``."""
+    if isinstance(values, int) and not isinstance(values, bool):
+        values = (values,)
+    if not isinstance(values, (list, tuple)) or not values:
+        raise ValueError(f"{name} must be a non-empty list or tuple of ints in "
+                         f"[{low}, {high}], got {values!r}")
+    return tuple(check_int(f"{name}[{i}]", v, low, high) for i, v in enumerate(values))
 
 
-def _check_int(name: str, value, low: int, high: int) -> int:
-    """An int in [low, high], else ValueError naming it."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{name} must be an integer in [{low}, {high}], got {value!r}")
-    if not low <= value <= high:
-        raise ValueError(f"{name} must be in [{low}, {high}], got {value}")
-    return value
+def _check_schedules(schedules) -> tuple[str, ...]:
+    """A non-empty subset of :data:`SCHEDULES` (a single name is one), naming ``schedules``."""
+    schedules = (schedules,) if isinstance(schedules, str) else schedules
+    if (not isinstance(schedules, (list, tuple)) or not schedules
+            or any(not isinstance(s, str) or s not in SCHEDULES for s in schedules)):
+        raise ValueError(f"schedules must be a non-empty subset of {SCHEDULES}, "
+                         f"got {schedules!r}")
+    return tuple(schedules)
 
 
 def _check_schedule_pp(schedule, pp) -> tuple[str, int]:
     """A known schedule and a stage count it accepts, else ValueError naming it."""
-    if schedule not in SCHEDULES:
-        raise ValueError(f"schedule must be one of {SCHEDULES}, got {schedule!r}")
+    check_choice("schedule", schedule, SCHEDULES)
     dual = schedule in ("dualpipe", "dualpipev")
-    pp = _check_int("pp", pp, 2 if dual else 1, _MAX_PP)
+    pp = check_int("pp", pp, 2 if dual else 1, _MAX_PP)
     if dual and pp % 2:
         raise ValueError(f"pp must be even for {schedule} (each device holds two "
                          f"stages), got {pp}")
@@ -206,15 +207,15 @@ def _check_schedule_pp(schedule, pp) -> tuple[str, int]:
 
 def _check_durations(F, B, W, FB=None) -> tuple[float, float, float, float]:
     """``F > 0``, ``B > 0``, ``0 <= W < B``, ``max(F, B) <= FB <= F + B`` (None: ``F + B``)."""
-    F = _check_number("F", F, low=0.0, allow_equal=False)
-    B = _check_number("B", B, low=0.0, allow_equal=False)
-    W = _check_number("W", W, low=0.0)
+    F = check_number("F", F, 0, lo_open=True)
+    B = check_number("B", B, 0, lo_open=True)
+    W = check_number("W", W, 0)
     if W >= B:
         raise ValueError(f"W must be in [0, B) (it is part of the full backward "
                          f"B={B:g}), got {W:g}")
     if FB is None:
         FB = F + B  # no overlap gain: the pair runs back to back
-    FB = _check_number("FB", FB, low=0.0, allow_equal=False)
+    FB = check_number("FB", FB, 0, lo_open=True)
     if not max(F, B) <= FB <= F + B:
         raise ValueError(f"FB must be in [max(F, B), F + B] = [{max(F, B):g}, "
                          f"{F + B:g}], got {FB:g}")
@@ -224,7 +225,7 @@ def _check_durations(F, B, W, FB=None) -> tuple[float, float, float, float]:
 def _validate(schedule, pp, n_micro, F, B, W, FB):
     """Check the inputs of :func:`simulate`; return normalised values."""
     schedule, pp = _check_schedule_pp(schedule, pp)
-    n_micro = _check_int("n_micro", n_micro, 1, _MAX_MICRO)
+    n_micro = check_int("n_micro", n_micro, 1, _MAX_MICRO)
     need = {"1f1b": pp, "zb1p": pp, "dualpipe": 2 * pp, "dualpipev": pp}[schedule]
     if n_micro < need:
         raise ValueError(f"n_micro must be >= {need} for {schedule} with pp={pp} "
@@ -474,15 +475,44 @@ def readme_bubble(schedule: str, *, pp: int, F: float, B: float, W: float,
 
     Raises:
         ValueError: Unknown schedule, ``pp`` outside [1, 64] (even and >= 2
-            for the DualPipe family), or durations :func:`simulate` refuses.
+            for the DualPipe family), durations :func:`simulate` refuses, or a
+            ``W`` so large that the formula goes negative (``2W > F + B`` for
+            ZB1P, ``3W > FB + B`` for DualPipe(V)): no idle time is negative,
+            and the README's formula does not describe those durations
+            (:func:`simulate` measures the bubble for any ``W`` in ``[0, B)``).
     """
     schedule, pp = _check_schedule_pp(schedule, pp)
     F, B, W, FB = _check_durations(F, B, W, FB)
+    value = _readme_formula(schedule, pp, F, B, W, FB)
+    if value < 0 and not _close(value, 0.0, F + B):
+        most, terms = ((F + B) / 2, "(F + B) / 2") if schedule == "zb1p" else (
+            (FB + B) / 3, "(FB + B) / 3")
+        raise ValueError(f"W must be at most {terms} = {most:g} for {schedule}'s README "
+                         f"formula, got {W:g}: beyond it the formula is negative "
+                         f"({value:g}), which no bubble can be; simulate() measures the "
+                         f"bubble for any W in [0, B)")
+    return max(value, 0.0) if schedule != "1f1b" else value
+
+
+def _readme_formula(schedule: str, pp: int, F: float, B: float, W: float, FB: float) -> float:
+    """The README table's bubble formula, unchecked."""
     if schedule == "1f1b":
         return (pp - 1) * (F + B)
     if schedule == "zb1p":
         return (pp - 1) * (F + B - 2 * W)
     return (pp / 2 - 1) * (FB + B - 3 * W)
+
+
+def _formula_or_nan(schedule: str, pp: int, dur: dict) -> float:
+    """:func:`readme_bubble`, or NaN where the formula would be negative (durations it
+    does not describe); the durations themselves were checked by :func:`simulate`."""
+    F, B, W = dur["F"], dur["B"], dur["W"]
+    FB = dur.get("FB")
+    FB = F + B if FB is None else FB
+    value = _readme_formula(schedule, pp, F, B, W, FB)
+    if value < 0 and not _close(value, 0.0, F + B):
+        return math.nan
+    return max(value, 0.0) if schedule != "1f1b" else value
 
 
 def _close(a: float, b: float, unit: float) -> bool:
@@ -502,8 +532,7 @@ def formula_exact(schedule: str, *, F: float, B: float, W: float) -> bool:
     Raises:
         ValueError: Unknown schedule, ``F`` or ``B`` not > 0, ``W`` not in ``[0, B)``.
     """
-    if schedule not in SCHEDULES:
-        raise ValueError(f"schedule must be one of {SCHEDULES}, got {schedule!r}")
+    check_choice("schedule", schedule, SCHEDULES)
     F, B, W, _ = _check_durations(F, B, W)
     unit = F + B
 
@@ -531,7 +560,8 @@ def bubble_table(pps=(4, 8, 16), durations=({"F": 1, "B": 2, "W": 1},), *,
 
     Returns:
         One row per (durations, pp, schedule): the simulated ``bubble``, the
-        ``formula`` value, ``match`` (equal up to float rounding: relative
+        ``formula`` value (NaN where :func:`readme_bubble` refuses the durations
+        because the formula would be negative), ``match`` (equal up to float rounding: relative
         1e-9, or 1e-9 of ``F + B`` near zero, so ``0.1 + 0.2`` matches
         ``0.3``), ``formula_exact`` for those durations, peak activations
         (max over devices), parameter copies, devices, and the bubble as a
@@ -543,28 +573,24 @@ def bubble_table(pps=(4, 8, 16), durations=({"F": 1, "B": 2, "W": 1},), *,
             ``micro_per_stage`` outside [1, 16], or any value
             :func:`simulate` refuses (it names the parameter).
     """
-    schedules = tuple(schedules) if not isinstance(schedules, str) else (schedules,)
-    if not schedules or any(s not in SCHEDULES for s in schedules):
-        raise ValueError(f"schedules must be a non-empty subset of {SCHEDULES}, "
-                         f"got {schedules!r}")
-    pps = tuple(pps) if not isinstance(pps, (int, str)) else (pps,)
-    if not pps:
-        raise ValueError("pps must hold at least one stage count in [1, 64]")
-    durations = (durations,) if isinstance(durations, dict) else tuple(durations)
-    if not durations:
-        raise ValueError("durations must hold at least one dict with F, B and W")
+    schedules = _check_schedules(schedules)
+    pps = _check_ints("pps", pps, 1, _MAX_PP)
+    durations = (durations,) if isinstance(durations, dict) else durations
+    if not isinstance(durations, (list, tuple)) or not durations:
+        raise ValueError(f"durations must be a non-empty list or tuple of dicts with F, B "
+                         f"and W, got {durations!r}")
     for dur in durations:
         if (not isinstance(dur, dict) or not {"F", "B", "W"} <= set(dur)
                 or not set(dur) <= {"F", "B", "W", "FB"}):
             raise ValueError(f"durations must be dicts with keys F, B, W and optionally FB, "
                              f"got {dur!r}")
-    micro_per_stage = _check_int("micro_per_stage", micro_per_stage, 1, 16)
+    micro_per_stage = check_int("micro_per_stage", micro_per_stage, 1, 16)
     rows = []
     for dur in durations:
         for pp in pps:
             for s in schedules:
                 r = simulate(s, pp=pp, n_micro=micro_per_stage * pp, **dur)
-                f = readme_bubble(s, pp=pp, **dur)
+                f = _formula_or_nan(s, pp, dur)
                 fb = dur.get("FB")
                 rows.append(dict(
                     F=dur["F"], B=dur["B"], W=dur["W"],
@@ -590,9 +616,19 @@ def timeline_grid(schedules=SCHEDULES, pps=(4, 8), n_micros=(16, 24), *, F: floa
     Returns:
         ``(timelines, summary)``: the timelines with ``schedule``, ``pp`` and
         ``n_micro`` columns added (one row per ``FB`` pair, its ``part``
-        dropped), and one summary row per run with ``bubble``, ``formula``,
-        ``makespan``, ``devices``, ``activations`` and ``param_copies``.
+        dropped), and one summary row per run with ``bubble``, ``formula``
+        (NaN where the README formula would be negative, as in
+        :func:`bubble_table`), ``makespan``, ``devices``, ``activations`` and
+        ``param_copies``.
+
+    Raises:
+        ValueError: an empty or unknown ``schedules``, ``pps`` or ``n_micros``,
+            or any value :func:`simulate` refuses (it names the parameter).
     """
+    schedules = _check_schedules(schedules)
+    pps = _check_ints("pps", pps, 1, _MAX_PP)
+    n_micros = _check_ints("n_micros", n_micros, 1, _MAX_MICRO)
+    F, B, W, FB_checked = _check_durations(F, B, W, FB)
     frames, rows = [], []
     for s in schedules:
         for pp in pps:
@@ -602,7 +638,8 @@ def timeline_grid(schedules=SCHEDULES, pps=(4, 8), n_micros=(16, 24), *, F: floa
                 tl = tl[~((tl["kind"] == "FB") & (tl["part"] == "B"))].drop(columns="part")
                 frames.append(tl.assign(schedule=s, pp=pp, n_micro=n))
                 rows.append(dict(schedule=s, pp=pp, n_micro=n, bubble=r.bubble,
-                                 formula=readme_bubble(s, pp=pp, F=F, B=B, W=W, FB=FB),
+                                 formula=_formula_or_nan(s, pp, dict(F=F, B=B, W=W,
+                                                                     FB=FB_checked)),
                                  makespan=r.makespan, devices=r.n_devices,
                                  activations=r.max_activations, param_copies=r.param_copies))
     return pd.concat(frames, ignore_index=True), pd.DataFrame(rows)
@@ -627,11 +664,15 @@ def overlap_step_time(compute: float, comm: float, *, comm_sms: int = 20,
     Returns:
         ``{"serial", "overlapped", "ideal"}``: ``compute + comm``;
         ``max(compute * total / (total - comm_sms), comm)``; ``max(compute, comm)``.
+
+    Raises:
+        ValueError: ``compute`` or ``comm`` not a finite number >= 0, ``total_sms``
+            not an int in [1, 10000], ``comm_sms`` not an int in [0, total_sms).
     """
-    if compute < 0 or comm < 0:
-        raise ValueError(f"compute and comm must be >= 0, got {compute!r} and {comm!r}")
-    if not 0 <= comm_sms < total_sms:
-        raise ValueError(f"comm_sms must be in [0, total_sms), got {comm_sms!r}")
+    compute = check_number("compute", compute, 0)
+    comm = check_number("comm", comm, 0)
+    total_sms = check_int("total_sms", total_sms, 1, 10_000)
+    comm_sms = check_int("comm_sms", comm_sms, 0, total_sms - 1)
     slowed = compute * total_sms / (total_sms - comm_sms)
     return {"serial": compute + comm, "overlapped": max(slowed, comm),
             "ideal": max(compute, comm)}

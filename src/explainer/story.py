@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from explainer.checks import check_int, check_seed, check_text
 from explainer.controls import Slider
 from explainer.costs import api_cost_usd, load_prices
 from explainer.data import load_sources, read_csv
@@ -85,15 +86,50 @@ SHARES = tuple(round(s, 2) for s in np.linspace(0, 1, 21))  # share of requests 
 PAPERS = ("DeepSeek-V2", "DeepSeek-V3", "DeepSeek-R1")  # in publication order
 
 
-def _indexed_prices(prices: pd.DataFrame | None) -> pd.DataFrame:
-    """The price table indexed by model (loaded from ``data/prices.csv`` when ``None``)."""
+_PRICE_COLUMNS = ("input_usd_per_mtok", "output_usd_per_mtok")
+_EVENT_COLUMNS = ("date", "event", "kind", "reported by", "source")
+
+
+def _indexed_prices(prices: pd.DataFrame | None, models: Sequence[str] = (),
+                    columns: Sequence[str] = _PRICE_COLUMNS) -> pd.DataFrame:
+    """The price table indexed by model (loaded from ``data/prices.csv`` when ``None``).
+
+    ValueError naming ``prices`` if a given table lacks ``columns`` or a row for ``models``.
+    """
+    if prices is not None and not isinstance(prices, pd.DataFrame):
+        raise ValueError(f"prices must be None or a DataFrame like data/prices.csv, got "
+                         f"{type(prices).__name__}")
     p = load_prices() if prices is None else prices
-    return p.set_index("model") if "model" in p.columns else p
+    p = p.set_index("model") if "model" in p.columns else p
+    missing = [c for c in columns if c not in p.columns]
+    absent = [m for m in models if m not in p.index]
+    if missing or absent:
+        raise ValueError(f"prices must be a table like data/prices.csv: missing columns "
+                         f"{missing} and rows {absent}")
+    return p
 
 
 def _known(name: str, value: str, allowed: Sequence[str]) -> None:
-    if value not in allowed:
+    if not isinstance(value, str) or value not in allowed:
         raise ValueError(f"{name} must be one of {list(allowed)}, got {value!r}")
+
+
+def _names(name: str, values, allowed: Sequence[str]) -> list[str]:
+    """A non-empty list or tuple of names from ``allowed``, else ValueError naming ``name``."""
+    if isinstance(values, str) or not isinstance(values, (list, tuple)) or not values:
+        raise ValueError(f"{name} must be a non-empty list or tuple of names from "
+                         f"{list(allowed)}, got {values!r}")
+    for v in values:
+        _known(name, v, allowed)
+    return list(values)
+
+
+def _check_events(events, columns: Sequence[str] = _EVENT_COLUMNS) -> None:
+    if not isinstance(events, pd.DataFrame) or not set(columns) <= set(events.columns):
+        got = (f"columns {list(events.columns)}" if isinstance(events, pd.DataFrame)
+               else type(events).__name__)
+        raise ValueError(f"events must be the DataFrame of load_events() (columns "
+                         f"{list(columns)}), got {got}")
 
 
 # --------------------------------------------------------------------------- timeline
@@ -119,10 +155,14 @@ def event_table(events: pd.DataFrame, kinds: Sequence[str] | None = None) -> pd.
     Args:
         events: :func:`load_events`.
         kinds: keep only these kinds (``"release"``, ``"market"``, ``"response"``); all if ``None``.
+
+    Raises:
+        ValueError: ``events`` is not such a table, or ``kinds`` is not a non-empty list of
+            kinds it holds.
     """
+    _check_events(events)
     if kinds is not None:
-        for k in kinds:
-            _known("kinds", k, sorted(events["kind"].unique()))
+        _names("kinds", kinds, sorted(events["kind"].unique()))
         events = events[events["kind"].isin(list(kinds))]
     return (events.assign(date=events["date"].dt.strftime("%Y-%m-%d"))
             [["date", "event", "reported by", "source"]].reset_index(drop=True))
@@ -132,8 +172,11 @@ def event_date(events: pd.DataFrame, starts_with: str) -> pd.Timestamp:
     """The date of the one event whose description starts with ``starts_with``.
 
     Raises:
-        ValueError: if no event, or more than one, matches.
+        ValueError: if no event, or more than one, matches (or ``events`` is not a table of
+            events).
     """
+    _check_events(events, ("date", "event"))
+    check_text("starts_with", starts_with)
     hit = events[events["event"].str.startswith(starts_with)]
     if len(hit) != 1:
         raise ValueError(f"starts_with must match exactly one event, {starts_with!r} matches "
@@ -144,6 +187,7 @@ def event_date(events: pd.DataFrame, starts_with: str) -> pd.Timestamp:
 def moment_days(events: pd.DataFrame | None = None) -> int:
     """Days from R1's release to OpenAI's o3-mini: the span of the "Sputnik moment"."""
     ev = load_events() if events is None else events
+    _check_events(ev, ("date", "event"))
     return int((event_date(ev, "OpenAI releases o3-mini")
                 - event_date(ev, "DeepSeek-R1 ")).days)
 
@@ -151,6 +195,7 @@ def moment_days(events: pd.DataFrame | None = None) -> int:
 def nvidia_drop(events: pd.DataFrame | None = None) -> tuple[float, float]:
     """Nvidia's one-day fall on 27 January 2025 as ``(percent, US dollars)`` (news reports)."""
     ev = load_events() if events is None else events
+    _check_events(ev, ("kind", "unit", "value"))
     market = ev[ev["kind"] == "market"].set_index("unit")["value"]
     return float(market["percent"]), float(market["USD"])
 
@@ -167,7 +212,14 @@ def api_cost_expr(input_tokens: str, output_tokens: str, usd_per_m_input: str,
 
     Returns:
         An expression in US dollars for one request.
+
+    Raises:
+        ValueError: an argument that is not a non-empty string.
     """
+    for name, expr in (("input_tokens", input_tokens), ("output_tokens", output_tokens),
+                       ("usd_per_m_input", usd_per_m_input),
+                       ("usd_per_m_output", usd_per_m_output)):
+        check_text(name, expr)
     return (f"(({input_tokens}) * ({usd_per_m_input}) "
             f"+ ({output_tokens}) * ({usd_per_m_output})) / 1e6")
 
@@ -183,8 +235,7 @@ def price_multiples(models: Sequence[str] = BILL_MODELS) -> pd.DataFrame:
         ``is_secondary``, ``input × first`` and ``output × first``.
     """
     p = _indexed_prices(None)
-    for m in models:
-        _known("models", m, list(p.index))
+    models = _names("models", models, list(p.index))
     table = p.loc[list(models), ["input_usd_per_mtok", "output_usd_per_mtok", "is_secondary"]]
     times = pd.DataFrame({m: api_price_gap(models[0], m)["times"] for m in models}).T
     return table.assign(**{"input × first": times["input"], "output × first": times["output"]})
@@ -202,8 +253,7 @@ def bill_per_1k(in_tok: float, out_tok: float, models: Sequence[str] = BILL_MODE
     IN_TOK.check(in_tok)
     OUT_TOK.check(out_tok)
     p = _indexed_prices(prices)
-    for m in models:
-        _known("models", m, list(p.index))
+    models = _names("models", models, list(p.index))
     usd = [1000 * api_cost_usd(in_tok, out_tok, p.loc[m, "input_usd_per_mtok"],
                                p.loc[m, "output_usd_per_mtok"]) for m in models]
     return pd.Series(usd, index=pd.Index(list(models), name="model"),
@@ -220,13 +270,17 @@ def bill_ratio_range(model: str, base: str = BILL_MODELS[0]) -> tuple[float, flo
     Returns:
         ``(low, high)``: the two price ratios of :func:`explainer.facts.api_price_gap`.
     """
+    known = list(_indexed_prices(None).index)
+    _known("model", model, known)
+    _known("base", base, known)
     lo, hi = sorted(float(t) for t in api_price_gap(base, model)["times"])
     return lo, hi
 
 
 def stack_prices(*, prices: pd.DataFrame | None = None) -> pd.DataFrame:
     """The dual stack's API: the chat model (V3) and the reasoning model (R1), with prices."""
-    p = _indexed_prices(prices)
+    p = _indexed_prices(prices, (_CHAT, _REASONER),
+                        ("api_model", *_PRICE_COLUMNS, "note"))
     return p.loc[[_CHAT, _REASONER], ["api_model", "input_usd_per_mtok", "output_usd_per_mtok",
                                       "note"]]
 
@@ -259,9 +313,13 @@ def policy_costs(prompt_tok: float, answer_tok: float, think_tok: float,
     PROMPT_TOK.check(prompt_tok)
     ANSWER_TOK.check(answer_tok)
     THINK_TOK.check(think_tok)
-    s = np.asarray(shares, dtype=float)
-    if s.ndim != 1 or len(s) == 0 or ((s < 0) | (s > 1)).any():
-        raise ValueError(f"shares must be fractions in [0, 1], got {list(shares)!r}")
+    try:
+        s = np.asarray(shares, dtype=float)
+    except (TypeError, ValueError):
+        s = np.full(0, np.nan)  # refused just below
+    if (isinstance(shares, str) or s.ndim != 1 or len(s) == 0
+            or not ((s >= 0) & (s <= 1)).all()):  # NaN fails both comparisons
+        raise ValueError(f"shares must be fractions in [0, 1], got {shares!r}")
     pin_c, pout_c, pin_r, pout_r = _stack_prices_tuple(prices)
     chat = 1000 * api_cost_usd(prompt_tok, answer_tok, pin_c, pout_c)
     reason = 1000 * api_cost_usd(prompt_tok, answer_tok + think_tok, pin_r, pout_r)
@@ -289,6 +347,7 @@ def policy_cost_exprs(share: str = "datum.share", *, prices: pd.DataFrame | None
     Returns:
         ``{policy: expression}`` in US dollars per 1,000 requests, for each of :data:`POLICIES`.
     """
+    check_text("share", share)
     pin_c, pout_c, pin_r, pout_r = _stack_prices_tuple(prices)
     p, a, t = PROMPT_TOK.name, ANSWER_TOK.name, THINK_TOK.name
     chat = f"1000 * {api_cost_expr(p, a, repr(pin_c), repr(pout_c))}"
@@ -303,10 +362,19 @@ def scratchpad_lengths(n: int = 200, *, digits: int = 5, seed: int = 0) -> pd.Da
     Uses :func:`explainer.reasoning.make_problems` and the two training formats of
     :func:`explainer.reasoning.format_example` (the prompt up to ``=`` is not counted).
 
+    Args:
+        n: problems, 1 to 10**6.
+        digits: operand width, 1 to :data:`explainer.reasoning.MAX_DIGITS`.
+        seed: seed of the problems.
+
     Returns:
         One row per problem, columns ``direct`` and ``cot``.
     """
-    from explainer.reasoning import FORMATS, format_example, make_problems
+    from explainer.reasoning import FORMATS, MAX_DIGITS, format_example, make_problems
+
+    n = check_int("n", n, 1, 10**6)
+    digits = check_int("digits", digits, 1, MAX_DIGITS)
+    seed = check_seed("seed", seed)
 
     problems = make_problems(n, digits=digits, seed=seed)
     return pd.DataFrame({fmt: [len(format_example(p, fmt).partition("=")[2]) for p in problems]
@@ -332,13 +400,13 @@ def arxiv_months_between(first: str, second: str) -> int:
     Raises:
         ValueError: if an id does not start with a valid ``YYMM``.
     """
-    def month(arxiv: str) -> int:
-        head = str(arxiv).split(".")[0]
+    def month(name: str, arxiv: str) -> int:
+        head = arxiv.split(".")[0] if isinstance(arxiv, str) else ""
         if len(head) != 4 or not head.isdigit() or not 1 <= int(head[2:]) <= 12:
-            raise ValueError(f"arXiv id must look like YYMM.NNNNN, got {arxiv!r}")
+            raise ValueError(f"{name} must be an arXiv id like YYMM.NNNNN, got {arxiv!r}")
         return int(head[:2]) * 12 + int(head[2:])
 
-    return month(second) - month(first)
+    return month("second", second) - month("first", first)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import html
 import math
+import numbers
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -54,7 +55,8 @@ def human(v: Any, digits: int = 3) -> str:
         digits: significant figures kept (1-15).
 
     Raises:
-        ValueError: if ``digits`` is not an int in 1..15.
+        ValueError: if ``digits`` is not an int in 1..15, or ``v`` is not a number, text,
+            ``None`` or NaN.
     """
     if isinstance(digits, bool) or not isinstance(digits, int) or not 1 <= digits <= 15:
         raise ValueError(f"digits must be an int in 1..15, got {digits!r}")
@@ -64,6 +66,8 @@ def human(v: Any, digits: int = 3) -> str:
         return v
     if isinstance(v, bool):
         return "yes" if v else "no"
+    if not isinstance(v, numbers.Real):
+        raise ValueError(f"v must be a number, a string or None, got {type(v).__name__}: {v!r}")
     v = float(v)
     if math.isinf(v):
         return "∞" if v > 0 else "−∞"
@@ -140,11 +144,27 @@ def table(df: pd.DataFrame, *, formats: Mapping[str, str | Callable[[Any], str]]
         wrap: let long cells wrap (``False`` keeps each cell on one line).
 
     Raises:
-        ValueError: if ``df`` is not a DataFrame, a format name is unknown, or a named
-            column is not in ``df``.
+        ValueError: if ``df`` is not a DataFrame with at least one column, a format name is
+            unknown, a named column is not in ``df``, or another argument has the wrong type
+            (each named).
     """
     if not isinstance(df, pd.DataFrame):
         raise ValueError(f"df must be a pandas DataFrame, got {type(df).__name__}")
+    if len(df.columns) == 0:
+        raise ValueError("df must have at least one column (a table with no columns shows "
+                         "nothing)")
+    if formats is not None and not isinstance(formats, Mapping):
+        raise ValueError(f"formats must be None or a mapping of column name to format, got "
+                         f"{type(formats).__name__}")
+    bad = {k: f for k, f in (formats or {}).items() if not (isinstance(f, str) or callable(f))}
+    if bad:
+        raise ValueError(f"formats must map columns to format names or functions, got {bad}")
+    if caption is not None and not isinstance(caption, str):
+        raise ValueError(f"caption must be None or a string, got {caption!r}")
+    if not isinstance(index, (bool, str)) or index == "":
+        raise ValueError(f"index must be True, False or a column name, got {index!r}")
+    if not isinstance(wrap, bool):
+        raise ValueError(f"wrap must be True or False, got {wrap!r}")
     formats = dict(formats or {})
     if index is not False:
         df = df.reset_index() if _index_is_meaningful(df) else df.reset_index(drop=True)
