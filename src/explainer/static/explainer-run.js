@@ -159,7 +159,8 @@
     const temperature = Number(form.elements.temperature.value);
     if (!Number.isInteger(n) || n < 1 || n > 16) { status.textContent = 'Samples must be a whole number from 1 to 16.'; return; }
     if (!(temperature >= 0 && temperature <= 2)) { status.textContent = 'Temperature must be between 0 and 2.'; return; }
-    const seed = Number(form.elements.seed ? form.elements.seed.value : 0) || 0;
+    /* each press draws fresh samples; the sequence of presses is the same on every visit */
+    const seed = Number(form.elements.seed ? form.elements.seed.value : 0) + Number(form.dataset.runs || 0);
     status.textContent = sessions[info.file] ? 'Thinking…' : 'Loading the model (' + Math.round(info.bytes / 1024) + ' KB) and the runtime…';
     const t0 = performance.now();
     const sess = await session(info.file);
