@@ -72,17 +72,21 @@ def install_ort(npm_dir: Path = ORT_NPM_DIR) -> Path:
     return dist
 
 
-def run_static(outdir: Path) -> Path:
+RUN_STATIC = ORT_NPM_DIR.parent / "run_static"  # shared by every build of this checkout
+
+
+def run_static(root: Path = RUN_STATIC) -> Path:
     """The folder whose ``models/`` and ``ort/`` the site serves from ``_static/``.
 
-    ``models/``: every panel model exported to ONNX from ``data/weights/`` (cached by
-    checkpoint hash) with ``models.json``; ``ort/``: onnxruntime-web's single-threaded
-    WebAssembly runtime and its licence. Both are fetched by a page only when a reader
-    presses a panel's button (``explainer-run.js``).
+    ``models/``: every panel model exported to ONNX from ``data/weights/`` (re-exported only
+    when a checkpoint's hash changes, so every build of this checkout, the failing-build
+    tests' copies included, shares one export) with ``models.json``; ``ort/``:
+    onnxruntime-web's single-threaded WebAssembly runtime and its licence. Both are fetched
+    by a page only when a reader presses a panel's button (``explainer-run.js``).
     """
     from explainer.onnx_export import export_all
 
-    root = Path(outdir).parent / "run_static"
+    root = Path(root)
     export_all(root / "models")
     dist = install_ort()
     (root / "ort").mkdir(parents=True, exist_ok=True)
@@ -95,7 +99,7 @@ def run_static(outdir: Path) -> Path:
 def _add_static(app: Any, config: Any) -> None:
     """Add the vendored bundles and the model panels' files to the static path (config-inited)."""
     config.html_static_path.append(str(STATIC_DIR))
-    config.html_static_path.append(str(run_static(Path(app.outdir))))
+    config.html_static_path.append(str(run_static()))
 
 
 def _drop_thebe(app: Any, pagename: str, templatename: str, context: dict, doctree: Any) -> None:
