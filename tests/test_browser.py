@@ -84,6 +84,10 @@ def test_page_renders_offline_without_errors(visit, path):
     html = page.content()
     assert "Traceback (most recent call last)" not in html
     assert "jupyter-widgets" not in html and "Loading widget" not in html, "a widget was published"
+    if path.startswith("chapters/"):
+        # social previews (sphinxext-opengraph) and a date on every page (the footer)
+        assert page.locator('meta[property="og:title"]').count() == 1, "no social-preview title"
+        assert "Last updated on" in page.locator("footer").inner_text(), "no date on the page"
     if path.startswith("chapters/") and path != "chapters/intro.html" and page.locator(".cell").count():
         assert n_charts >= 1 or path.endswith(("how_made.html",)), "a notebook chapter has no chart"
 
