@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from explainer import claims, ledger_html
+from explainer import claims, ledger_html, outcomes
 from explainer.data import SEEDS_DIR, load_sources, split_source_ids
 from explainer.figures import ledger as ledger_figures
 
@@ -352,6 +352,11 @@ def test_headline_claims_follow_the_list_and_link_chapter_and_ledger_row(ledger)
     for r in top.itertuples():
         assert f'href="claims_ledger.html#claim-{r.claim_id}"' in page
         assert f'href="{r.chapter}.html"' in page
+    # a forecast shows its verdict, then what happened since, linked to what_next
+    assert top.set_index("claim_id").loc["C002", "chapter"] == "at_a_glance"
+    after = ledger_html.headlines_html(top, outcomes.load_outcomes())
+    assert "what happened: partly (2026)" in after and after.count("claims-headline-outcome") == 3
+    assert "claims-headline-outcome" not in page
     with pytest.raises(ValueError, match="HEADLINES names claims not in the ledger"):
         claims.headline_claims(_tiny_ledger())
     with pytest.raises(ValueError, match="headline_claims"):

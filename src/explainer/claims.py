@@ -93,7 +93,7 @@ HEADLINES = {
         ("C057", "One-tenth of Llama 3.1's computing"),
     ),
     "The models": (
-        ("C002", "R1 rivals OpenAI's o1"),
+        ("C002", "R1 rivals OpenAI's o1", "at_a_glance"),
     ),
     "The techniques": (
         ("C065", "Mixture-of-Experts uses a small part of the model per token"),
@@ -104,7 +104,7 @@ HEADLINES = {
     ),
     "The forecasts": (
         ("C089", "DeepSeek is worth $500 billion", "what_next"),
-        ("C093", "DeepSeek will double its headcount", "what_next"),
+        ("C093", "DeepSeek plans to double its headcount", "what_next"),
         ("C088", "Its next model: over 10²⁶ FLOPs, MMLU above 90", "what_next"),
     ),
 }

@@ -297,7 +297,14 @@ def ledger_html(df: pd.DataFrame, *, outcomes: pd.DataFrame | None = None,
     )
 
 
-def headlines_html(rows: pd.DataFrame) -> str:
+def _headline_outcome(o: object) -> str:
+    """"→ partly (2026)": what happened to a headline claim since, linked to what_next."""
+    year = str(o.evidence_date)[:4] or str(o.checked)[:4]
+    return (f'<span class="claims-headline-outcome">→ <a href="what_next.html">'
+            f"what happened: {_esc(o.verdict)} ({_esc(year)})</a></span>")
+
+
+def headlines_html(rows: pd.DataFrame, outcomes: pd.DataFrame | None = None) -> str:
     """The claims that matter most, as a list for people: one short card per claim, by group.
 
     Each card: our headline for the claim and its verdict, why this verdict (the ledger's
@@ -307,6 +314,10 @@ def headlines_html(rows: pd.DataFrame) -> str:
     Args:
         rows: :func:`explainer.claims.headline_claims` (the ledger's rows with ``group``
             and ``headline`` in front).
+        outcomes: what happened since (:func:`explainer.outcomes.load_outcomes`): a claim
+            with a row here gets "→ what happened: partly (2026)" after its verdict, linked
+            to the chapter *What happened next* (the ledger's verdict judges the claim as the
+            article made it; the outcome, whether it came true).
 
     Returns:
         HTML: one list per group, the group as a bold lead-in (not a heading, so the page's
@@ -319,6 +330,8 @@ def headlines_html(rows: pd.DataFrame) -> str:
         raise ValueError("rows must come from explainer.claims.headline_claims "
                          "(columns 'group' and 'headline')")
     ledger = f"{LEDGER_PAGE}.html"
+    after = {} if outcomes is None else {
+        o.claim_id: o for o in outcomes.itertuples(index=False) if o.claim_id}
     parts = [f'<div class="claims-headlines {_NO_MATH}">']
     for group, items in rows.groupby("group", sort=False):
         parts.append(f'<p class="claims-headlines-group"><strong>{_esc(group)}</strong></p>'
@@ -333,7 +346,8 @@ def headlines_html(rows: pd.DataFrame) -> str:
                 f'data-claim="{_esc(r.claim_id)}">'
                 f'<span class="claims-headline-title">{_esc(r.headline)}</span> '
                 f"{_badge(r.verdict)}"
-                f'<span class="claims-headline-why">{_esc(r.explanation)}</span>'
+                + (_headline_outcome(after[r.claim_id]) if r.claim_id in after else "")
+                + f'<span class="claims-headline-why">{_esc(r.explanation)}</span>'
                 f'<span class="claims-headline-links">{" · ".join(links)}</span></li>'
             )
         parts.append("</ul>")

@@ -37,7 +37,7 @@ __all__ = [
 
 SCHEDULE_LABELS = {"1f1b": "1F1B", "zb1p": "ZB1P (zero bubble)", "dualpipe": "DualPipe",
                    "dualpipev": "DualPipeV"}
-SCHEDULE = Choice("schedule", "schedule", pipeline.SCHEDULES, default="dualpipe",
+SCHEDULE = Choice("schedule", "schedule", pipeline.SCHEDULES, default="1f1b",
                   labels=tuple(SCHEDULE_LABELS[s] for s in pipeline.SCHEDULES))
 STAGES = Choice("pp", "pipeline stages", (4, 8), default=8)
 MICRO = Choice("n_micro", "micro-batches", (16, 24), default=16)

@@ -134,8 +134,8 @@ def compute_table(flops: pd.DataFrame):
                  caption=("Pre-training compute by 6·N·D: six operations per activated parameter "
                           "per token, with the parameters and tokens DeepSeek published (V2 and "
                           "V3 reports, V4 report §1). Article 004 projected more than 10²⁶ for "
-                          "the next model and an MMLU score above 90. MMLU: V2 report, V4 report Table 1; a "
-                          "dash: V3's base model was not scored in the same table."))
+                          "the next model and an MMLU score above 90. MMLU of the base models: "
+                          "V2 report; V3 report Table 3 (V3-Base); V4 report Table 1."))
 
 
 def price_chart(prices: pd.DataFrame) -> alt.Chart:
