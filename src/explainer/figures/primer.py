@@ -1,4 +1,4 @@
-"""Figures of "The DeepSeek story in ten minutes" (the primer).
+"""Figures of "The DeepSeek story, the short version" (the primer).
 
 Two charts put a number behind two of the primer's ideas: how much of a Mixture-of-Experts
 model one token uses (:func:`parameters`), and how much memory Multi-head Latent Attention
