@@ -285,16 +285,21 @@ CHAPTERS = [p for p in _pages() if p.startswith("chapters/")]
 MAX_CODE_LINES = 15
 
 
-@pytest.mark.parametrize("path", CHAPTERS)
-def test_a_chapter_reads_as_a_book(browser, site_url, path):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+def _audit_at(browser, url: str, width: int) -> dict:
+    """The five figures of the page at ``url``, opened ``width`` px wide."""
+    context = browser.new_context(viewport={"width": width, "height": 900})
     try:
         page = context.new_page()
-        page.goto(f"{site_url}/{path}", wait_until="load")
+        page.goto(url, wait_until="load")
         page.wait_for_function(CHARTS_DRAWN, timeout=30_000)
-        found = audit_page(page)
+        return audit_page(page)
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("path", CHAPTERS)
+def test_a_chapter_reads_as_a_book(browser, site_url, path):
+    found = _audit_at(browser, f"{site_url}/{path}", 1280)
     assert found["code_lines"] <= MAX_CODE_LINES, f"{path}: {found['code_lines']} visible code lines"
     assert found["raw_tables"] == 0, f"{path}: {found['raw_tables']} raw pandas tables"
     assert found["empty_charts"] == [], f"{path}: charts that draw nothing: {found['empty_charts']}"
@@ -304,14 +309,7 @@ def test_a_chapter_reads_as_a_book(browser, site_url, path):
 
 @pytest.mark.parametrize("path", CHAPTERS)
 def test_no_chart_label_is_clipped_on_a_phone(browser, site_url, path):
-    context = browser.new_context(viewport={"width": 390, "height": 844})
-    try:
-        page = context.new_page()
-        page.goto(f"{site_url}/{path}", wait_until="load")
-        page.wait_for_function(CHARTS_DRAWN, timeout=30_000)
-        found = audit_page(page)
-    finally:
-        context.close()
+    found = _audit_at(browser, f"{site_url}/{path}", 390)
     assert found["clipped"] == [], f"{path} at 390 px: " + "; ".join(found["clipped"])
     assert found["empty_charts"] == [], f"{path} at 390 px: {found['empty_charts']}"
 

@@ -27,6 +27,29 @@ def _esc(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
+def _form(panel: str, key: str, title: str, download: str, fields: str, button: str,
+          output_for: str, attrs: str = "") -> str:
+    """A panel's form: title, what a press downloads, the fields, the button, the output."""
+    uid = f"run-{key}"
+    return f"""<form class="explainer-run" data-panel="{panel}" id="{uid}" {attrs}
+  aria-labelledby="{uid}-title" novalidate>
+<p class="explainer-run-title" id="{uid}-title"><strong>{title}</strong>
+ <span class="explainer-run-note">{download}</span></p>
+<div class="explainer-run-fields">
+{fields.replace("{uid}", uid)}
+<button type="submit">{button}</button>
+</div>
+<p class="explainer-run-status" id="{uid}-status" role="status" aria-live="polite"></p>
+<output class="explainer-run-output" for="{output_for.replace("{uid}", uid)}"
+  aria-live="polite"></output>
+</form>"""
+
+
+def _check_key(key: str) -> None:
+    if not isinstance(key, str) or not key.isidentifier():
+        raise ValueError(f"key must be a short identifier, got {key!r}")
+
+
 def show(panel: str) -> None:
     """Display a panel's form on the published page; in a live kernel show nothing, since
     there the chapter's own widgets run the same models in Python.
@@ -76,34 +99,25 @@ def reasoner(*, problem: str = "4821+3659", models: Sequence[str] = PANEL_REASON
         raise ValueError(f"samples must be an int in 1..16, got {samples!r}")
     if not isinstance(temperature, (int, float)) or not 0 <= temperature <= 2:
         raise ValueError(f"temperature must be a number in [0, 2], got {temperature!r}")
-    if not isinstance(key, str) or not key.isidentifier():
-        raise ValueError(f"key must be a short identifier, got {key!r}")
-    uid = f"run-{key}"
+    _check_key(key)
     options = "".join(
         f'<option value="{_esc(m)}"{" selected" if m == default_model else ""}>'
         f"{_esc(_LABELS.get(m, m))}</option>" for m in models)
-    return f"""<form class="explainer-run" data-panel="reasoner" data-max-digits="{max_digits}" id="{uid}"
-  aria-labelledby="{uid}-title" novalidate>
-<p class="explainer-run-title" id="{uid}-title"><strong>Ask the model, in your browser</strong>
- <span class="explainer-run-note">The model runs on this page; pressing the button downloads it
- (about half a megabyte) and a WebAssembly runtime, once.</span></p>
-<div class="explainer-run-fields">
-<label for="{uid}-problem">Addition <input id="{uid}-problem" name="problem" type="text"
-  inputmode="numeric" autocomplete="off" spellcheck="false" value="{_esc(problem)}" size="13"
-  aria-describedby="{uid}-status"></label>
+    return _form("reasoner", key, "Ask the model, in your browser",
+                 "The model runs on this page; pressing the button downloads it (about half a "
+                 "megabyte) and a WebAssembly runtime, once.",
+                 f"""<label for="{{uid}}-problem">Addition <input id="{{uid}}-problem" name="problem"
+  type="text" inputmode="numeric" autocomplete="off" spellcheck="false"
+  value="{_esc(problem)}" size="13" aria-describedby="{{uid}}-status"></label>
 <button type="button" data-action="random">Random problem</button>
-<label for="{uid}-model">Model <select id="{uid}-model" name="model">{options}</select></label>
-<label for="{uid}-temperature">Temperature <input id="{uid}-temperature" name="temperature"
+<label for="{{uid}}-model">Model <select id="{{uid}}-model" name="model">{options}</select></label>
+<label for="{{uid}}-temperature">Temperature <input id="{{uid}}-temperature" name="temperature"
   type="number" min="0" max="2" step="0.05" value="{temperature}"></label>
-<label for="{uid}-samples">Samples <input id="{uid}-samples" name="samples" type="number"
+<label for="{{uid}}-samples">Samples <input id="{{uid}}-samples" name="samples" type="number"
   min="1" max="16" step="1" value="{samples}"></label>
-<input type="hidden" name="seed" value="0">
-<button type="submit">Run the model</button>
-</div>
-<p class="explainer-run-status" id="{uid}-status" role="status" aria-live="polite"></p>
-<output class="explainer-run-output" for="{uid}-problem {uid}-model {uid}-temperature {uid}-samples"
-  aria-live="polite"></output>
-</form>"""
+<input type="hidden" name="seed" value="0">""",
+                 "Run the model", "{uid}-problem {uid}-model {uid}-temperature {uid}-samples",
+                 attrs=f'data-max-digits="{max_digits}"')
 
 
 def mtp(*, prompt: str = "The main model checks the draft", chars: int = 60,
@@ -125,25 +139,16 @@ def mtp(*, prompt: str = "The main model checks the draft", chars: int = 60,
         raise ValueError(f"prompt must be a non-empty string, got {prompt!r}")
     if isinstance(chars, bool) or not isinstance(chars, int) or not 1 <= chars <= 90:
         raise ValueError(f"chars must be an int in 1..90, got {chars!r}")
-    if not isinstance(key, str) or not key.isidentifier():
-        raise ValueError(f"key must be a short identifier, got {key!r}")
-    uid = f"run-{key}"
-    return f"""<form class="explainer-run" data-panel="mtp" id="{uid}" aria-labelledby="{uid}-title"
-  novalidate>
-<p class="explainer-run-title" id="{uid}-title"><strong>Write with and without drafts, in your
- browser</strong> <span class="explainer-run-note">Pressing the button downloads the model (about
- 1.5 megabytes) and a WebAssembly runtime, once.</span></p>
-<div class="explainer-run-fields">
-<label for="{uid}-prompt">Prompt <input id="{uid}-prompt" name="prompt" type="text"
-  autocomplete="off" spellcheck="false" value="{_esc(prompt)}" size="34"
-  aria-describedby="{uid}-status"></label>
-<label for="{uid}-chars">Characters to write <input id="{uid}-chars" name="chars" type="number"
-  min="1" max="90" step="1" value="{chars}"></label>
-<button type="submit">Write</button>
-</div>
-<p class="explainer-run-status" id="{uid}-status" role="status" aria-live="polite"></p>
-<output class="explainer-run-output" for="{uid}-prompt {uid}-chars" aria-live="polite"></output>
-</form>"""
+    _check_key(key)
+    return _form("mtp", key, "Write with and without drafts, in your browser",
+                 "Pressing the button downloads the model (about 1.5 megabytes) and a "
+                 "WebAssembly runtime, once.",
+                 f"""<label for="{{uid}}-prompt">Prompt <input id="{{uid}}-prompt" name="prompt"
+  type="text" autocomplete="off" spellcheck="false" value="{_esc(prompt)}" size="34"
+  aria-describedby="{{uid}}-status"></label>
+<label for="{{uid}}-chars">Characters to write <input id="{{uid}}-chars" name="chars"
+  type="number" min="1" max="90" step="1" value="{chars}"></label>""",
+                 "Write", "{uid}-prompt {uid}-chars")
 
 
 def moe(*, sentence: str = "The router sends each character to two experts.",
@@ -162,20 +167,11 @@ def moe(*, sentence: str = "The router sends each character to two experts.",
     """
     if not isinstance(sentence, str) or len(sentence) < 2:
         raise ValueError(f"sentence must be a string of at least 2 characters, got {sentence!r}")
-    if not isinstance(key, str) or not key.isidentifier():
-        raise ValueError(f"key must be a short identifier, got {key!r}")
-    uid = f"run-{key}"
-    return f"""<form class="explainer-run" data-panel="moe" id="{uid}" aria-labelledby="{uid}-title"
-  novalidate>
-<p class="explainer-run-title" id="{uid}-title"><strong>Route your own sentence, in your
- browser</strong> <span class="explainer-run-note">Pressing the button downloads the three
- models (about 1.5 megabytes) and a WebAssembly runtime, once.</span></p>
-<div class="explainer-run-fields">
-<label for="{uid}-sentence">Sentence <input id="{uid}-sentence" name="sentence" type="text"
-  autocomplete="off" spellcheck="false" value="{_esc(sentence)}" size="40" maxlength="64"
-  aria-describedby="{uid}-status"></label>
-<button type="submit">Route it</button>
-</div>
-<p class="explainer-run-status" id="{uid}-status" role="status" aria-live="polite"></p>
-<output class="explainer-run-output" for="{uid}-sentence" aria-live="polite"></output>
-</form>"""
+    _check_key(key)
+    return _form("moe", key, "Route your own sentence, in your browser",
+                 "Pressing the button downloads the three models (about 1.5 megabytes) and a "
+                 "WebAssembly runtime, once.",
+                 f"""<label for="{{uid}}-sentence">Sentence <input id="{{uid}}-sentence"
+  name="sentence" type="text" autocomplete="off" spellcheck="false" value="{_esc(sentence)}"
+  size="40" maxlength="64" aria-describedby="{{uid}}-status"></label>""",
+                 "Route it", "{uid}-sentence")
