@@ -105,3 +105,17 @@ def test_money_in_chapter_prose_is_not_typeset_as_maths(nb):
         parts = src.split("```")
         bare = [p for p in parts[::2] if escape_dollars(p) != p]
         assert not bare, f"{nb.name} cell {i}: a bare $ in {bare[0][:80]!r}"
+
+
+def test_a_source_url_with_another_scheme_is_refused(tmp_path, monkeypatch):
+    """A ``javascript:`` address in sources.csv would become a live link in the ledger."""
+    src = (ROOT / "data" / "sources.csv").read_text()
+    hostile = src + 'evil,Evil,secondary,nowhere,javascript:alert(1)\n'
+    (tmp_path / "sources.csv").write_text(hostile)
+    monkeypatch.setattr(data, "data_path", lambda *parts: tmp_path.joinpath(*parts))
+    data.load_sources.cache_clear()
+    try:
+        with pytest.raises(ValueError, match=r"url must be empty or start with http"):
+            data.load_sources()
+    finally:
+        data.load_sources.cache_clear()

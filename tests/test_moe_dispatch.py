@@ -140,3 +140,21 @@ def test_bad_input_raises_value_error(call, match):
 def test_bad_arguments_are_named(call, name):
     with pytest.raises(ValueError, match=f"^{name}"):
         call()
+
+
+@pytest.mark.parametrize("bad, match", [
+    ([[0, 4]], r"indices must be expert numbers in 0\.\.3"),
+    ([[-1, 2]], r"indices must be expert numbers in 0\.\.3"),
+    ([[3, 3]], "distinct experts"),
+])
+def test_every_dispatcher_refuses_the_same_bad_routing(bad, match):
+    from explainer import moe
+
+    torch.manual_seed(0)
+    x = torch.randn(1, 8)
+    w1, w3, w2 = torch.randn(4, 8, 6), torch.randn(4, 8, 6), torch.randn(4, 6, 8)
+    idx = torch.tensor(bad)
+    weights = torch.full(idx.shape, 0.5)
+    for dispatch in (moe.dispatch_grouped, moe.dispatch_gather, moe.dispatch_naive):
+        with pytest.raises(ValueError, match=match):
+            dispatch(x, weights, idx, w1, w2, w3)

@@ -60,10 +60,25 @@ def data_path(*parts: str) -> Path:
     return path
 
 
+_URL_SCHEMES = ("https://", "http://")  # what a source's address may be (a page links it)
+
+
 @lru_cache(maxsize=1)
 def load_sources() -> pd.DataFrame:
-    """``data/sources.csv`` indexed by ``source_id``."""
-    return pd.read_csv(data_path("sources.csv"), keep_default_na=False).set_index("source_id")
+    """``data/sources.csv`` indexed by ``source_id``.
+
+    Raises:
+        ValueError: a ``url`` is neither empty nor an ``http(s)://`` address (a
+            ``javascript:`` or ``data:`` URL would become a live link in the ledger).
+    """
+    df = pd.read_csv(data_path("sources.csv"), keep_default_na=False).set_index("source_id")
+    if "url" in df.columns:
+        bad = [sid for sid, url in df["url"].items()
+               if url.strip() and not url.strip().lower().startswith(_URL_SCHEMES)]
+        if bad:
+            raise ValueError(f"sources.csv: url must be empty or start with http:// or https://; "
+                             f"rows {bad} do not")
+    return df
 
 
 def read_csv(name: str, **kwargs) -> pd.DataFrame:

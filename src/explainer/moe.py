@@ -375,6 +375,16 @@ def _check_dispatch(x, weights, indices, w1, w2, w3) -> None:
             f"d_model) with d_model={x.shape[1]}; got {tuple(w1.shape)}, {tuple(w2.shape)}, "
             f"{tuple(w3.shape)}"
         )
+    if indices.numel():
+        lo, hi = int(indices.min()), int(indices.max())
+        if lo < 0 or hi >= n_experts:
+            raise ValueError(f"indices must be expert numbers in 0..{n_experts - 1}, got values "
+                             f"from {lo} to {hi}")
+        # a token routed twice to one expert is not a routing (route() never does it), and
+        # the dispatchers would weigh the repeat differently
+        if (indices.sort(dim=1).values.diff(dim=1) == 0).any():
+            raise ValueError("indices must name distinct experts in each row (a top-k routing), "
+                             "got a repeated expert")
 
 
 def dispatch_grouped(x, weights, indices, w1, w2, w3) -> torch.Tensor:
