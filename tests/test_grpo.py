@@ -282,3 +282,11 @@ def test_slipped_steps_by_part():
         == [1, 0, 1]
     with pytest.raises(ValueError, match="part"):
         slipped_steps("1+1", textbook, part="middle")
+
+
+@pytest.mark.parametrize("problems", ["12+34", []])
+def test_rollout_stats_refuses_a_string_or_nothing(problems):
+    from explainer.reasoning import load_pretrained
+
+    with pytest.raises(ValueError, match="problems must be a non-empty list"):
+        grpo.rollout_stats(load_pretrained("cot"), problems, temperature=0)

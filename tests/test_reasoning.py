@@ -291,3 +291,17 @@ def test_init_starts_from_a_copy_of_the_given_weights():
     assert torch.equal(start.model.transformer.wte.weight, before)  # not modified
     assert torch.allclose(res.model.transformer.wte.weight, before, atol=1e-6)  # tiny lr
     assert res.reasoner.meta["init"] == start.meta
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda r: r.generate(["1+2"], samples=True), "samples"),
+    (lambda r: r.generate(["1+2"], batch_size=-1), "batch_size"),
+    (lambda r: r.generate(["1+2"], temperature=float("inf")), "temperature"),
+    (lambda r: rs.accuracy(r, []), "problems"),
+    (lambda r: rs.accuracy(r, "12+34"), "problems"),
+    (lambda r: rs.make_problems(3, digits=True, seed=0), "digits"),
+])
+def test_bad_arguments_get_a_clear_error(call, match):
+    r = rs.load_pretrained("cot")
+    with pytest.raises(ValueError, match=match):
+        call(r)

@@ -384,6 +384,8 @@ def rollout_stats(
         mark included), and the accuracy among answers with a scratchpad and among those
         without one (NaN where there are none).
     """
+    if isinstance(problems, str) or not len(problems):
+        raise ValueError(f"problems must be a non-empty list of 'a+b' strings, got {problems!r}")
     texts = policy.generate(problems, temperature=temperature, samples=samples, seed=seed)
     flat = [(p, t) for p, row in zip(problems, texts) for t in row]
 

@@ -214,9 +214,9 @@ def make_problems(n: int, *, digits: int, seed: int) -> list[str]:
     Returns:
         Problem strings such as ``"123+456"``.
     """
-    if not isinstance(n, int) or n < 0:
+    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
         raise ValueError(f"n must be an integer >= 0, got {n!r}")
-    if not isinstance(digits, int) or not 1 <= digits <= MAX_DIGITS:
+    if isinstance(digits, bool) or not isinstance(digits, int) or not 1 <= digits <= MAX_DIGITS:
         raise ValueError(f"digits must be an integer from 1 to {MAX_DIGITS}, got {digits!r}")
     g = torch.Generator().manual_seed(seed)
     lo = 0 if digits == 1 else 10 ** (digits - 1)
@@ -355,9 +355,10 @@ class Reasoner:
     def _check(self, problems: Sequence[str], temperature: float, samples: int) -> list[str]:
         if isinstance(problems, str):
             problems = [problems]
-        if not isinstance(temperature, (int, float)) or not temperature >= 0:
-            raise ValueError(f"temperature must be a number >= 0, got {temperature!r}")
-        if not isinstance(samples, int) or samples < 1:
+        if (isinstance(temperature, bool) or not isinstance(temperature, (int, float))
+                or not 0 <= temperature < math.inf):
+            raise ValueError(f"temperature must be a finite number >= 0, got {temperature!r}")
+        if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
             raise ValueError(f"samples must be an integer >= 1, got {samples!r}")
         for p in problems:
             _parse_problem(p, self.config.max_digits)
@@ -386,6 +387,8 @@ class Reasoner:
             the model wrote up to and including its end mark ``.``.
         """
         problems = self._check(problems, temperature, samples)
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
         cfg = self.config
         prompts = [_prompt(*_parse_problem(p, cfg.max_digits), cfg.max_digits) for p in problems]
         rows = [encode(p) for p in prompts for _ in range(samples)]  # problem-major
@@ -474,10 +477,16 @@ def accuracy(
     temperature: float = 0.0,
     seed: int | None = None,
 ) -> float:
-    """Fraction of ``problems`` whose (single) answer is exactly right."""
+    """Fraction of ``problems`` whose (single) answer is exactly right.
+
+    Raises:
+        ValueError: ``problems`` is empty or a single string (a list of ``"a+b"`` is needed).
+    """
+    if isinstance(problems, str) or not len(problems):
+        raise ValueError(f"problems must be a non-empty list of 'a+b' strings, got {problems!r}")
     answers = reasoner.solve(problems, temperature=temperature, seed=seed)
     truth = [sum(_parse_problem(p, reasoner.config.max_digits)) for p in problems]
-    return sum(a[0] == t for a, t in zip(answers, truth)) / max(len(problems), 1)
+    return sum(a[0] == t for a, t in zip(answers, truth)) / len(problems)
 
 
 # ------------------------------------------------------------------------ training
