@@ -30,16 +30,17 @@ from explainer import reasoning
 from explainer.data import data_path
 from explainer.gpt import GPT
 
-__all__ = ["MANIFEST", "PANEL_REASONERS", "export_all", "export_gpt", "export_moe", "export_mtp", "export_reasoners",
-           "onnx_logits"]
+__all__ = ["MANIFEST", "PANEL_LABELS", "PANEL_REASONERS", "export_all", "export_gpt", "export_moe", "export_mtp",
+           "export_reasoners", "onnx_logits"]
 
 MANIFEST = "models.json"
 MAX_BATCH = 64  # rows one call may decode together (the page samples at most 16)
 # the reasoners a reader can pick in the page (the GRPO model first: the default)
 PANEL_REASONERS = ("grpo", "cot", "direct", "base", "student_distill", "student_grpo")
-_LABELS = {"grpo": "after reinforcement learning (GRPO)", "cot": "trained with scratchpads",
-           "direct": "trained on answers only", "base": "before reinforcement learning",
-           "student_distill": "small model, distilled", "student_grpo": "small model, GRPO"}
+# what the page calls each reasoner in its model menu
+PANEL_LABELS = {"grpo": "after reinforcement learning (GRPO)", "cot": "trained with scratchpads",
+                "direct": "trained on answers only", "base": "before reinforcement learning",
+                "student_distill": "small model, distilled", "student_grpo": "small model, GRPO"}
 
 
 class _Logits(torch.nn.Module):
@@ -270,7 +271,7 @@ def export_reasoners(out_dir: str | Path, names: tuple[str, ...] = PANEL_REASONE
         if not (onnx_path.exists() and before.get(name, {}).get("weights_sha256") == digest):
             export_gpt(r.model, onnx_path)
         cfg = r.config
-        entries[name] = {"file": onnx_path.name, "label": _LABELS.get(name, name),
+        entries[name] = {"file": onnx_path.name, "label": PANEL_LABELS.get(name, name),
                          "vocab": reasoning.VOCAB, "fmt": cfg.fmt, "max_digits": cfg.max_digits,
                          "prompt_len": cfg.prompt_len, "completion_len": cfg.completion_len,
                          "block_size": cfg.block_size, "bytes": onnx_path.stat().st_size,

@@ -16,7 +16,7 @@ import html
 import itertools
 from collections.abc import Sequence
 
-from explainer.onnx_export import PANEL_REASONERS, _LABELS
+from explainer.onnx_export import PANEL_LABELS, PANEL_REASONERS
 
 __all__ = ["moe", "mtp", "reasoner", "show"]
 
@@ -102,7 +102,7 @@ def reasoner(*, problem: str = "4821+3659", models: Sequence[str] = PANEL_REASON
     _check_key(key)
     options = "".join(
         f'<option value="{_esc(m)}"{" selected" if m == default_model else ""}>'
-        f"{_esc(_LABELS.get(m, m))}</option>" for m in models)
+        f"{_esc(PANEL_LABELS.get(m, m))}</option>" for m in models)
     return _form("reasoner", key, "Ask the model, in your browser",
                  "The model runs on this page; pressing the button downloads it (about half a "
                  "megabyte) and a WebAssembly runtime, once.",
