@@ -82,6 +82,38 @@ def test_sampled_answers_are_right_as_often_as_in_python(browser, site_url, buil
         v.close()
 
 
+def test_the_run_panel_samples_each_step_as_python_does(browser, site_url, built_site):
+    """Greedy answers at three steps of the GRPO run equal torch's; "every step, in turn"
+    fills one row per checkpoint, with more scratchpads at the end than at step 0; a
+    problem the model cannot read is named beside the box."""
+    from explainer import grpo
+
+    path = _panel_page(built_site, "run")
+    v = PageVisit(browser, f"{site_url}/{path}")
+    try:
+        page, form = v.page, v.page.locator('form.explainer-run[data-panel="run"]').first
+        problems = ["48765+25937", "99999+1", "7+5"]
+        for step in (0, 2, grpo.STEPS):
+            want = [t[0] for t in grpo.load_checkpoint(step).generate(problems)]
+            _run(page, form, problems=", ".join(problems), step=step, samples=1, temperature=0)
+            got = [li.get_attribute("data-text") for li in form.locator("li[data-text]").all()]
+            assert got == want, f"step {step}: page {got}, torch {want}"
+        runs = form.evaluate("f => Number(f.dataset.runs || 0)")
+        form.locator("button[data-action=sweep]").click()
+        page.wait_for_function("([f, n]) => Number(f.dataset.runs || 0) > n",
+                               arg=[form.element_handle(), runs], timeout=120_000)
+        rows = form.locator("tr[data-step]")
+        assert [int(r.get_attribute("data-step")) for r in rows.all()] == list(grpo.RUN_CHECKPOINTS)
+        share = lambda i: int(rows.nth(i).locator("td").first.inner_text().split("%")[0])  # noqa: E731
+        assert share(len(grpo.RUN_CHECKPOINTS) - 1) > share(0)
+        _run(page, form, problems="12+3, 4a+1")
+        assert '"4a+1"' in form.locator(".explainer-run-status").inner_text()
+        assert form.locator("input[name=problems]").get_attribute("aria-invalid") == "true"
+        assert v.outside == [] and v.errors == [], (v.outside, v.errors)
+    finally:
+        v.close()
+
+
 @pytest.mark.parametrize("text, says", [
     ("12a+3", '"a"'), ("123456+1", "1 to 5 digits"), ("", "Type an addition"),
 ])

@@ -239,6 +239,38 @@ def test_shipped_base_and_grpo_models_on_fresh_held_out_problems():
         assert len(answers) == 5 and all(len(row) == 3 for row in answers)
 
 
+def test_the_run_checkpoints_are_the_shipped_runs_steps():
+    """Step 3 of the page's run is what three steps of the shipped recipe make of the base
+    (seed 0, one thread; the checkpoint is stored in fp16), and the run is loaded in order:
+    step 0 is the base, the last step the shipped GRPO model."""
+    from explainer.reasoning import load_pretrained
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        res = train_grpo(load_pretrained("base"), steps=3, seed=0)
+    finally:
+        torch.set_num_threads(threads)
+    stored = grpo.load_checkpoint(3).model.state_dict()
+    base = load_pretrained("base").model.state_dict()
+    rerun = {k: v.half().float() for k, v in res.policy.model.state_dict().items()}
+    flat = lambda d: torch.cat([d[k].flatten() for k in sorted(d)])  # noqa: E731
+    same = (flat(rerun) == flat(stored)).float().mean()
+    moved = (flat(stored) != flat(base)).float().mean()
+    # rounding to fp16 may tip the odd entry by one unit; three steps move most entries
+    assert same > 0.999 and moved > 0.5, (float(same), float(moved))
+    for step, name in ((0, "base"), (grpo.STEPS, "grpo")):
+        want = load_pretrained(name).model.state_dict()
+        got = grpo.load_checkpoint(step).model.state_dict()
+        assert all(torch.equal(got[k], want[k]) for k in want)
+
+
+@pytest.mark.parametrize("step", [4, -1, True, "3", 3.0, grpo.STEPS + 1])
+def test_load_checkpoint_refuses_a_step_that_was_not_saved(step):
+    with pytest.raises(ValueError, match="step must be one of RUN_CHECKPOINTS"):
+        grpo.load_checkpoint(step)
+
+
 def test_rollout_stats_splits_accuracy_by_format():
     from explainer.reasoning import MIXED
 

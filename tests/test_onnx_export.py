@@ -49,6 +49,26 @@ def test_the_manifest_describes_each_file(exported):
         assert info["block_size"] == cfg.block_size == info["prompt_len"] + info["completion_len"] - 1
 
 
+def test_the_run_checkpoints_are_exported_and_compute_their_models(exported):
+    """Every step of the run in the manifest; step 0 and the last step reuse the base and
+    GRPO files; a middle step's file computes that checkpoint's logits."""
+    from explainer import grpo
+
+    out, manifest = exported
+    run = onnx_export.export_run(out, manifest["reasoners"])
+    assert run["steps"] == list(grpo.RUN_CHECKPOINTS)
+    assert run["checkpoints"]["0"]["file"] == manifest["reasoners"]["base"]["file"]
+    assert run["checkpoints"][str(grpo.STEPS)]["file"] == manifest["reasoners"]["grpo"]["file"]
+    assert len({c["weights_sha256"] for c in run["checkpoints"].values()}) == len(run["steps"])
+    idx = torch.tensor([reasoning.encode(reasoning.format_example("48765+25937", "cot")[:-1])])
+    with torch.no_grad():
+        want = grpo.load_checkpoint(2).model(idx).numpy()
+    got = onnx_export.onnx_logits(out / run["checkpoints"]["2"]["file"], idx)
+    np.testing.assert_allclose(got, want, atol=1e-4)
+    with pytest.raises(ValueError, match="base and grpo"):
+        onnx_export.export_run(out, {"base": manifest["reasoners"]["base"]})
+
+
 def test_an_unchanged_checkpoint_is_not_exported_again(exported, monkeypatch):
     out, manifest = exported
     monkeypatch.setattr(onnx_export, "export_gpt", lambda *a: pytest.fail("exported again"))

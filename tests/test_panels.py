@@ -9,7 +9,7 @@ import pytest
 from explainer import panels
 
 
-@pytest.mark.parametrize("make", [panels.reasoner, panels.mtp, panels.moe])
+@pytest.mark.parametrize("make", [panels.reasoner, panels.run, panels.mtp, panels.moe])
 def test_a_panel_is_a_labelled_form_with_a_button_and_an_output(make):
     html = make()
     assert html.startswith('<form class="explainer-run"')
@@ -24,6 +24,7 @@ def test_values_are_escaped_and_keys_keep_ids_apart():
     hostile = '"><script>alert(1)</script>'
     assert "<script>" not in panels.mtp(prompt=hostile)
     assert "<script>" not in panels.moe(sentence=hostile)
+    assert "<script>" not in panels.run(problems=[hostile])
     a, b = panels.reasoner(key="a"), panels.reasoner(key="b")
     assert set(re.findall(r'id="([^"]+)"', a)).isdisjoint(re.findall(r'id="([^"]+)"', b))
 
@@ -38,7 +39,40 @@ def test_values_are_escaped_and_keys_keep_ids_apart():
     (lambda: panels.moe(sentence="x"), "sentence"),
     (lambda: panels.moe(key="no spaces"), "key"),
     (lambda: panels.show("<p>not a panel</p>"), "panel must be"),
+    (lambda: panels.show(panels.run(), live=("controls",)), "live must be"),
+    (lambda: panels.run(step=4), "step must be one of"),
+    (lambda: panels.run(step=True), "step must be one of"),
+    (lambda: panels.run(problems="12+3"), "problems must be a list"),
+    (lambda: panels.run(problems=[f"{i}+1" for i in range(9)]), "problems must be a list"),
+    (lambda: panels.run(samples=0), "samples"),
+    (lambda: panels.run(temperature=-1), "temperature"),
 ])
 def test_bad_arguments_are_refused(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_the_run_panel_offers_every_checkpoint_of_the_run():
+    from explainer import grpo
+
+    steps = [int(s) for s in re.findall(r'<option value="(\d+)"', panels.run(step=25))]
+    assert steps == list(grpo.RUN_CHECKPOINTS)
+    assert '<option value="25" selected>' in panels.run(step=25)
+
+
+def test_the_run_panels_notebook_twin_samples_the_checkpoint():
+    """In JupyterLab the panel's place holds the same models run in Python: greedy answers at
+    a step are that checkpoint's, and the caption counts scratchpads and right answers."""
+    from explainer import grpo
+    from explainer.figures.grpo import checkpoint_answers
+
+    shown = checkpoint_answers("48765+25937, 99999+1", 150, samples=1, temperature=0.0)
+    want = [t[0] for t in grpo.load_checkpoint(150).generate(["48765+25937", "99999+1"])]
+    assert list(shown.data["answer"]) == [t.partition("=")[2] for t in want]
+    assert "100% were right" in shown.caption and "2 answers" in shown.caption
+    for bad, match in (("", "1 to 8 additions"), (", ".join(["1+1"] * 9), "1 to 8 additions"),
+                       (12, "problems must be a string")):
+        with pytest.raises(ValueError, match=match):
+            checkpoint_answers(bad, 0)
+    with pytest.raises(ValueError, match="step must be one of"):
+        checkpoint_answers("1+1", 7)

@@ -60,6 +60,7 @@ from explainer.reasoning import (
     decode,
     encode,
     format_example,
+    load_pretrained,
     parse_answer,
     uses_scratchpad,
 )
@@ -84,6 +85,8 @@ __all__ = [
     "grpo_loss",
     "k3_kl",
     "length_reward",
+    "RUN_CHECKPOINTS",
+    "load_checkpoint",
     "load_eval",
     "load_log",
     "load_samples",
@@ -105,6 +108,10 @@ CLIP_EPS = 0.2
 TEMPERATURE = 1.0
 
 SAMPLE_EVERY = 10  # the shipped run records sample answers every this many steps
+# the steps of the shipped run a reader can sample in the page ("learning to think"): 0 is the
+# shipped base, STEPS the shipped GRPO model, the others data/weights/grpo_run/step_NNN.pt
+# (scripts/make_grpo.py checkpoints: a rerun whose log equals the shipped run's to step 70)
+RUN_CHECKPOINTS = (0, 1, 2, 3, 5, 10, 25, 50, STEPS)
 SAMPLE_PROBLEMS = ("48765+25937", "31416+27183", "99999+1", "50505+49595")  # shown in the chapter
 
 LOG_COLUMNS = ("step", "seconds", "reward", "accuracy", "scratchpad_share", "response_length",
@@ -614,6 +621,26 @@ def load_samples() -> pd.DataFrame:
     from explainer.data import read_csv
 
     return read_csv("grpo_samples.csv")
+
+
+def load_checkpoint(step: int) -> Reasoner:
+    """The shipped GRPO run's policy after ``step`` steps, one of :data:`RUN_CHECKPOINTS`.
+
+    Step 0 is the shipped base (``load_pretrained("base")``), step :data:`STEPS` the shipped
+    GRPO model; the steps between come from ``data/weights/grpo_run/``.
+
+    Raises:
+        ValueError: if ``step`` is not one of :data:`RUN_CHECKPOINTS`.
+    """
+    from explainer.data import data_path
+
+    if isinstance(step, bool) or not isinstance(step, int) or step not in RUN_CHECKPOINTS:
+        raise ValueError(f"step must be one of RUN_CHECKPOINTS {RUN_CHECKPOINTS}, got {step!r}")
+    if step == 0:
+        return load_pretrained("base")
+    if step == STEPS:
+        return load_pretrained("grpo")
+    return Reasoner.load(data_path("weights", "grpo_run", f"step_{step:03d}.pt"))
 
 
 def load_eval() -> pd.DataFrame:

@@ -31,7 +31,7 @@ from explainer.data import data_path
 from explainer.gpt import GPT
 
 __all__ = ["MANIFEST", "PANEL_LABELS", "PANEL_REASONERS", "export_all", "export_gpt", "export_moe", "export_mtp",
-           "export_reasoners", "onnx_logits"]
+           "export_reasoners", "export_run", "onnx_logits"]
 
 MANIFEST = "models.json"
 MAX_BATCH = 64  # rows one call may decode together (the page samples at most 16)
@@ -281,15 +281,57 @@ def export_reasoners(out_dir: str | Path, names: tuple[str, ...] = PANEL_REASONE
     return manifest
 
 
+def export_run(out_dir: str | Path, reasoners: dict[str, Any]) -> dict[str, Any]:
+    """The shipped GRPO run at each of :data:`explainer.grpo.RUN_CHECKPOINTS`, for the
+    "learning to think" panel: step 0 and the last step reuse the ``base`` and ``grpo``
+    exports in ``reasoners`` (from :func:`export_reasoners`); the steps between are exported
+    into ``out_dir`` as ``grpo_step_NNN.onnx`` (reused while their checkpoint is unchanged).
+
+    Returns:
+        ``{"steps": [...], "checkpoints": {step: {"file", "bytes", "weights_sha256"}}}``.
+
+    Raises:
+        ValueError: if ``reasoners`` lacks the ``base`` or ``grpo`` export.
+    """
+    from explainer import grpo
+
+    missing = [n for n in ("base", "grpo") if n not in reasoners]
+    if missing:
+        raise ValueError(f"reasoners must hold the base and grpo exports, missing {missing}")
+    out = Path(out_dir)
+    try:
+        before = json.loads((out / MANIFEST).read_text())["run"]["checkpoints"]
+    except (OSError, ValueError, KeyError, TypeError):
+        before = {}
+    checkpoints: dict[str, Any] = {}
+    for step in grpo.RUN_CHECKPOINTS:
+        ends = {0: "base", grpo.STEPS: "grpo"}
+        if step in ends:
+            r = reasoners[ends[step]]
+            checkpoints[str(step)] = {k: r[k] for k in ("file", "bytes", "weights_sha256")}
+            continue
+        weights = Path(data_path("weights", "grpo_run", f"step_{step:03d}.pt"))
+        digest = _sha256(weights)
+        onnx_path = out / f"grpo_step_{step:03d}.onnx"
+        if not (onnx_path.exists() and before.get(str(step), {}).get("weights_sha256") == digest):
+            export_gpt(grpo.load_checkpoint(step).model, onnx_path)
+        checkpoints[str(step)] = {"file": onnx_path.name, "bytes": onnx_path.stat().st_size,
+                                  "weights_sha256": digest}
+    return {"steps": list(grpo.RUN_CHECKPOINTS), "checkpoints": checkpoints}
+
+
 def export_all(out_dir: str | Path) -> dict[str, Any]:
-    """Every panel model: the reasoners (:func:`export_reasoners`), the MoE character models'
-    routing (:func:`export_moe`) and the depth-1 MTP model (:func:`export_mtp`), with one ``models.json``; unchanged checkpoints are not re-exported.
+    """Every panel model: the reasoners (:func:`export_reasoners`), the GRPO run's checkpoints
+    (:func:`export_run`), the MoE character models' routing (:func:`export_moe`) and the
+    depth-1 MTP model (:func:`export_mtp`), with one ``models.json``; unchanged checkpoints
+    are not re-exported.
 
     Args:
         out_dir: a folder (created if needed).
 
     Returns:
-        the manifest: ``{"reasoners": {...}, "moe": {run: {...}}, "mtp": {"mtp": {...}}}``.
+        the manifest: ``{"reasoners": {...}, "run": {...}, "moe": {run: {...}},
+        "mtp": {"mtp": {...}}}``.
     """
     from explainer import mtp
 
@@ -303,6 +345,7 @@ def export_all(out_dir: str | Path) -> dict[str, Any]:
     except (OSError, ValueError):
         before_moe = {}
     manifest = export_reasoners(out)
+    manifest["run"] = export_run(out, manifest["reasoners"])
     manifest["moe"] = {}
     from explainer import moe
 

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import html
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from explainer.onnx_export import PANEL_LABELS, PANEL_REASONERS
 
-__all__ = ["moe", "mtp", "reasoner", "show"]
+__all__ = ["moe", "mtp", "reasoner", "run", "show"]
 
 _ids = itertools.count(1)
 
@@ -50,24 +51,31 @@ def _check_key(key: str) -> None:
         raise ValueError(f"key must be a short identifier, got {key!r}")
 
 
-def show(panel: str) -> None:
-    """Display a panel's form on the published page; in a live kernel show nothing, since
-    there the chapter's own widgets run the same models in Python.
+def show(panel: str, *, live: tuple[Sequence[Any], Callable[..., Any]] | None = None) -> None:
+    """Display a panel's form on the published page. In a live kernel (JupyterLab) show
+    ``live`` instead, the same model run in Python with ipywidgets
+    (:func:`explainer.widgets.live_panel`), or nothing where the chapter's own widgets
+    already run the same models.
 
     Args:
-        panel: the HTML of :func:`reasoner`, :func:`moe` or :func:`mtp`.
+        panel: the HTML of :func:`reasoner`, :func:`run`, :func:`moe` or :func:`mtp`.
+        live: ``(controls, compute)`` for the notebook, or ``None``.
 
     Raises:
-        ValueError: if ``panel`` is not a panel's form.
+        ValueError: if ``panel`` is not a panel's form, or ``live`` is not a pair.
     """
     from IPython.display import HTML, display
 
-    from explainer.widgets import in_book_build
+    from explainer.widgets import in_book_build, live_panel
 
     if not isinstance(panel, str) or not panel.startswith('<form class="explainer-run"'):
-        raise ValueError("panel must be the HTML of explainer.panels.reasoner(), moe() or mtp()")
+        raise ValueError("panel must be the HTML of explainer.panels.reasoner(), run(), moe() or mtp()")
+    if live is not None and not (isinstance(live, tuple) and len(live) == 2 and callable(live[1])):
+        raise ValueError("live must be None or a pair (controls, compute)")
     if in_book_build():
         display(HTML(panel))
+    elif live is not None:
+        display(live_panel(*live))
 
 
 def reasoner(*, problem: str = "4821+3659", models: Sequence[str] = PANEL_REASONERS,
@@ -117,6 +125,62 @@ def reasoner(*, problem: str = "4821+3659", models: Sequence[str] = PANEL_REASON
   min="1" max="16" step="1" value="{samples}"></label>
 <input type="hidden" name="seed" value="0">""",
                  "Run the model", "{uid}-problem {uid}-model {uid}-temperature {uid}-samples",
+                 attrs=f'data-max-digits="{max_digits}"')
+
+
+def run(*, problems: Sequence[str] = ("48765+25937", "31416+27183", "99999+1", "50505+49595"),
+        step: int = 0, samples: int = 4, temperature: float = 1.0, max_digits: int = 5,
+        key: str = "grpo_run") -> str:
+    """The "learning to think" panel: the reader's problems, sampled at a chosen step of the
+    shipped GRPO run (:data:`explainer.grpo.RUN_CHECKPOINTS`), or at every step in turn, with
+    the share of answers that wrote a scratchpad and the share that were right.
+
+    Args:
+        problems: the additions shown at first (1-8; the reader can change them).
+        step: the checkpoint selected at first.
+        samples: answers per problem (1-8).
+        temperature: 0 (greedy) to 2; the run itself sampled at 1.
+        max_digits: the operand width the models were trained on (for the message).
+        key: a short name that makes the form's ids unique on the page.
+
+    Returns:
+        the form's HTML.
+
+    Raises:
+        ValueError: on a step that is not a checkpoint, or a value out of range.
+    """
+    from explainer.grpo import RUN_CHECKPOINTS, STEPS
+
+    if (isinstance(problems, str) or not isinstance(problems, Sequence)
+            or not 1 <= len(problems) <= 8 or not all(isinstance(p, str) and p for p in problems)):
+        raise ValueError(f"problems must be a list of 1 to 8 additions, got {problems!r}")
+    if isinstance(step, bool) or step not in RUN_CHECKPOINTS:
+        raise ValueError(f"step must be one of {RUN_CHECKPOINTS}, got {step!r}")
+    if isinstance(samples, bool) or not isinstance(samples, int) or not 1 <= samples <= 8:
+        raise ValueError(f"samples must be an int in 1..8, got {samples!r}")
+    if not isinstance(temperature, (int, float)) or not 0 <= temperature <= 2:
+        raise ValueError(f"temperature must be a number in [0, 2], got {temperature!r}")
+    _check_key(key)
+    names = {0: "step 0: the base, before training", STEPS: f"step {STEPS}: the shipped model"}
+    options = "".join(
+        f'<option value="{s}"{" selected" if s == step else ""}>{_esc(names.get(s, f"step {s}"))}'
+        "</option>" for s in RUN_CHECKPOINTS)
+    return _form("run", key, "Sample the run at any step, in your browser",
+                 f"Each step's model (about half a megabyte) downloads when you first sample it; "
+                 f"the whole run is {len(RUN_CHECKPOINTS)} of them.",
+                 f"""<label for="{{uid}}-problems">Additions <input id="{{uid}}-problems"
+  name="problems" type="text" inputmode="numeric" autocomplete="off" spellcheck="false"
+  value="{_esc(", ".join(problems))}" size="40" aria-describedby="{{uid}}-status"></label>
+<button type="button" data-action="random">Random problems</button>
+<label for="{{uid}}-step">Training step <select id="{{uid}}-step" name="step">{options}</select></label>
+<label for="{{uid}}-samples">Samples each <input id="{{uid}}-samples" name="samples"
+  type="number" min="1" max="8" step="1" value="{samples}"></label>
+<label for="{{uid}}-temperature">Temperature <input id="{{uid}}-temperature" name="temperature"
+  type="number" min="0" max="2" step="0.05" value="{temperature}"></label>
+<input type="hidden" name="seed" value="0">
+<button type="button" data-action="sweep">Every step, in turn</button>""",
+                 "Sample this step",
+                 "{uid}-problems {uid}-step {uid}-samples {uid}-temperature",
                  attrs=f'data-max-digits="{max_digits}"')
 
 

@@ -10,12 +10,12 @@ import altair as alt
 import pandas as pd
 
 from explainer import grpo
-from explainer.controls import Button, Slider
+from explainer.controls import Button, Choice, Slider, Text
 from explainer.figures._base import finish
 from explainer.figures.reasoning import answer_sheet
 
-__all__ = ["RUN", "SAMPLE_STEP", "ablation_curves", "answers", "distill_curves", "length_curve",
-           "live_run", "pass_at_k", "run_curves", "sample_slider", "samples_at", "slip_curves"]
+__all__ = ["CHECKPOINT", "CHECKPOINT_CONTROLS", "RUN", "SAMPLE_STEP", "ablation_curves", "answers",
+           "checkpoint_answers", "distill_curves", "length_curve", "live_run", "pass_at_k", "run_curves", "sample_slider", "samples_at", "slip_curves"]
 
 _METRICS = {"accuracy": "answers exactly right", "scratchpad_share": "answers with a scratchpad"}
 
@@ -263,6 +263,50 @@ def ablation_curves(log: pd.DataFrame) -> alt.Chart:
         "for right answers, the same run without the KL penalty and the run paid for the "
         "scratchpad format, with the reward the format run was paid (dashed): nearly 100% "
         "while its accuracy falls."))
+
+
+CHECKPOINT = Choice("step", "training step", grpo.RUN_CHECKPOINTS, 0,
+                    labels=tuple("0 (the base)" if s == 0 else str(s) for s in grpo.RUN_CHECKPOINTS))
+CHECKPOINT_CONTROLS = (
+    Text("problems", "additions", default=", ".join(grpo.SAMPLE_PROBLEMS),
+         placeholder="123+456, 99999+1"),
+    CHECKPOINT,
+    Button("sample_step", "Sample this step", tooltip="four answers to each, at temperature 1"),
+)
+
+
+def checkpoint_answers(problems: str, step: int, samples: int = 4, temperature: float = 1.0,
+                       seed: int = 0) -> object:
+    """Notebook twin of the page's "sample the run" panel: the shipped run's policy at
+    ``step`` (:func:`explainer.grpo.load_checkpoint`) answers each addition in ``problems``
+    (comma-separated) ``samples`` times, with the same seed at every step.
+
+    Returns:
+        a table of the answers, captioned with the shares that wrote a scratchpad and were
+        right.
+
+    Raises:
+        ValueError: on an empty list, more than 8 additions, or one the model cannot read.
+    """
+    from explainer.reasoning import uses_scratchpad
+    from explainer.tables import table
+
+    if not isinstance(problems, str):
+        raise ValueError(f"problems must be a string of comma-separated additions, got {problems!r}")
+    items = [p.replace(" ", "") for p in problems.replace(";", ",").split(",") if p.strip()]
+    if not 1 <= len(items) <= 8:
+        raise ValueError(f"problems must hold 1 to 8 additions, got {len(items)}")
+    policy = grpo.load_checkpoint(step)
+    texts = policy.generate(items, temperature=temperature, samples=samples, seed=seed)
+    rows = [{"addition": p, "answer": t.partition("=")[2], "scratchpad": uses_scratchpad(t),
+             "right": bool(grpo.accuracy_reward(p, t))}
+            for p, group in zip(items, texts) for t in group]
+    df = pd.DataFrame(rows)
+    caption = (f"Step {step}: {df['scratchpad'].mean():.0%} of {len(df)} answers wrote a "
+               f"scratchpad, {df['right'].mean():.0%} were right (temperature {temperature:g}).")
+    return table(df.assign(scratchpad=df["scratchpad"].map({True: "yes", False: "no"}),
+                           right=df["right"].map({True: "yes", False: "no"})),
+                 caption=caption, index=False)
 
 
 RUN = Button("run_grpo", "Rerun GRPO (150 steps)",

@@ -201,7 +201,93 @@
   function randomProblem(form) {
     const d = Number(form.dataset.maxDigits || 5);
     const r = () => String(Math.floor(Math.random() * 10 ** (1 + Math.floor(Math.random() * d))));
-    form.elements.problem.value = r() + '+' + r();
+    if (form.elements.problems) form.elements.problems.value = [1, 2, 3, 4].map(() => r() + '+' + r()).join(', ');
+    else form.elements.problem.value = r() + '+' + r();
+  }
+
+  /* ------------------------------------------- learning to think: the GRPO run's steps */
+  async function sampleStep(m, step, problems, n, temperature, seed) {
+    const base = m.reasoners.base, ck = m.run.checkpoints[String(step)];
+    const sess = await session(ck.file);
+    const prompts = problems.flatMap(p => Array(n).fill(p.prompt));
+    /* the same seed at every step, so that steps differ only by their weights */
+    const texts = await generate(sess, base.vocab, prompts, base.completion_len, temperature, rng(seed), '.');
+    return texts.map((t, i) => {
+      const p = problems[Math.floor(i / n)], ans = parseAnswer(t, base.fmt);
+      return {problem: p, text: t.slice(p.prompt.length), right: ans !== null && ans === p.a + p.b,
+              scratchpad: t.slice(t.indexOf('=') + 1).includes('>')};
+    });
+  }
+
+  function stepTable(results, steps) {
+    const table = el('table', 'explainer-run-steps');
+    table.appendChild(el('caption', null, 'What the model wrote at each step you sampled'));
+    const head = el('tr');
+    ['training step', 'answers with a scratchpad', 'right answers'].forEach(h => {
+      const th = el('th', null, h); th.scope = 'col'; head.appendChild(th);
+    });
+    table.appendChild(head);
+    steps.filter(s => results[s]).forEach(s => {
+      const r = results[s], tr = el('tr');
+      const th = el('th', null, String(s)); th.scope = 'row'; tr.appendChild(th);
+      const pct = k => Math.round(100 * r.filter(x => x[k]).length / r.length) + '% (' +
+        r.filter(x => x[k]).length + ' of ' + r.length + ')';
+      tr.appendChild(el('td', null, pct('scratchpad')));
+      tr.appendChild(el('td', null, pct('right')));
+      tr.dataset.step = String(s);
+      table.appendChild(tr);
+    });
+    return table;
+  }
+
+  async function runRun(form, out, status, sweep) {
+    const m = await manifest();
+    const info = m.reasoners.base, box = form.elements.problems;
+    const fail = msg => { status.textContent = msg; box.setAttribute('aria-invalid', 'true'); };
+    const parts = box.value.split(/[,;\n]+/).map(x => x.trim()).filter(Boolean);
+    if (!parts.length) return fail('Type one or more additions, separated by commas.');
+    if (parts.length > 8) return fail('At most 8 additions at once (there are ' + parts.length + ').');
+    const problems = [];
+    for (const part of parts) {
+      const p = checkProblem(part, info.max_digits);
+      if (p.error) return fail('"' + part + '": ' + p.error);
+      problems.push(p);
+    }
+    const n = Number(form.elements.samples.value);
+    const temperature = Number(form.elements.temperature.value);
+    if (!Number.isInteger(n) || n < 1 || n > 8) return fail('Samples each must be a whole number from 1 to 8.');
+    if (!(temperature >= 0 && temperature <= 2)) return fail('Temperature must be between 0 and 2.');
+    box.removeAttribute('aria-invalid');
+    const key = box.value + '|' + n + '|' + temperature;
+    if (form._runKey !== key) { form._runKey = key; form._runResults = {}; }  /* new question: new table */
+    const results = form._runResults;
+    const steps = m.run.steps;
+    const todo = sweep ? steps : [Number(form.elements.step.value)];
+    const seed = Number(form.elements.seed.value || 0);
+    const t0 = performance.now();
+    for (const step of todo) {
+      const ck = m.run.checkpoints[String(step)];
+      status.textContent = (sessions[ck.file] ? 'Sampling' : 'Loading (' + Math.round(ck.bytes / 1024) +
+        ' KB) and sampling') + ' step ' + step + '…';
+      results[step] = await sampleStep(m, step, problems, n, temperature, seed);
+      if (sweep) form.elements.step.value = String(step);
+      out.replaceChildren(stepTable(results, steps));
+    }
+    const last = todo[todo.length - 1];
+    const list = el('ol', 'explainer-run-samples');
+    list.setAttribute('aria-label', 'answers at step ' + last);
+    results[last].forEach(r => {
+      const li = el('li');
+      li.appendChild(el('code', 'explainer-run-text', r.problem.prompt + r.text));
+      li.appendChild(el('span', r.right ? 'explainer-run-right' : 'explainer-run-wrong', r.right ? ' right' : ' wrong'));
+      li.dataset.text = r.problem.prompt + r.text;
+      list.appendChild(li);
+    });
+    out.appendChild(el('p', 'explainer-run-summary', 'The answers at step ' + last +
+      ' (a scratchpad is the working between "=" and ">"):'));
+    out.appendChild(list);
+    form.dataset.msToFirst = String(Math.round(performance.now() - t0));
+    status.textContent = 'Done.';
   }
 
   /* ---------------------------------------------- predicting two tokens at once (MTP) */
@@ -380,28 +466,30 @@
     status.textContent = 'Done.';
   }
 
-  const RUNNERS = {reasoner: runReasoner, mtp: runMTP, moe: runMoE};
+  const RUNNERS = {reasoner: runReasoner, run: runRun, mtp: runMTP, moe: runMoE};
 
   function wire(form) {
     const out = form.querySelector('output');
     const status = form.querySelector('.explainer-run-status');
     const rnd = form.querySelector('button[data-action=random]');
     if (rnd) rnd.addEventListener('click', () => randomProblem(form));
-    form.addEventListener('submit', ev => {
-      ev.preventDefault();
+    const buttons = form.querySelectorAll('button[type=submit], button[data-action=sweep]');
+    function start(sweep) {
       const run = RUNNERS[form.dataset.panel];
-      if (!run) return;
-      const button = form.querySelector('button[type=submit]');
-      button.disabled = true;
+      if (!run || form.getAttribute('aria-busy') === 'true') return;
+      buttons.forEach(b => { b.disabled = true; });
       form.setAttribute('aria-busy', 'true');
-      run(form, out, status).catch(err => {
+      run(form, out, status, sweep).catch(err => {
         status.textContent = 'Something went wrong: ' + (err && err.message ? err.message : err);
       }).finally(() => {
-        button.disabled = false;
+        buttons.forEach(b => { b.disabled = false; });
         form.removeAttribute('aria-busy');
         form.dataset.runs = String(Number(form.dataset.runs || 0) + 1);
       });
-    });
+    }
+    const sweepButton = form.querySelector('button[data-action=sweep]');
+    if (sweepButton) sweepButton.addEventListener('click', () => start(true));
+    form.addEventListener('submit', ev => { ev.preventDefault(); start(false); });
   }
 
   function init() { document.querySelectorAll('form.explainer-run').forEach(wire); }
