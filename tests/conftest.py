@@ -24,10 +24,20 @@ CHROMIUM_ARGS = [
 
 @pytest.fixture(scope="session")
 def built_site() -> Path:
-    """The built book; built with `make book` if it is not there yet."""
-    if not (SITE / "chapters" / "intro.html").exists():
-        subprocess.run(["make", "book"], cwd=ROOT, check=True)
+    """The built book; built with `make book` if it is not there yet (once, when the
+    browser tests run in parallel workers: the first to take the lock builds it)."""
+    with _lock("book"):
+        if not (SITE / "chapters" / "intro.html").exists():
+            subprocess.run(["make", "book"], cwd=ROOT, check=True)
     return SITE
+
+
+def _lock(name: str):
+    """A lock shared by pytest-xdist workers (and concurrent runs) on one checkout."""
+    from filelock import FileLock
+
+    (ROOT / ".cache").mkdir(exist_ok=True)
+    return FileLock(str(ROOT / ".cache" / f"{name}.lock"))
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -35,11 +45,16 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+class _QuietServer(http.server.ThreadingHTTPServer):
+    def handle_error(self, request, client_address):  # a page closed mid-download: not news
+        pass
+
+
 @pytest.fixture(scope="session")
 def site_url(built_site: Path):
     """Serve the built site on 127.0.0.1 (only) on a free port."""
     handler = functools.partial(_QuietHandler, directory=str(built_site))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = _QuietServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
@@ -65,10 +80,11 @@ AXE_DIR = ROOT / ".cache" / "npm"
 def axe_js() -> str:
     """axe-core's browser bundle, installed from the npm registry on first use."""
     path = AXE_DIR / "node_modules" / "axe-core" / "axe.min.js"
-    if not path.exists():
-        AXE_DIR.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["npm", "install", "--prefix", str(AXE_DIR), "--no-save", "--no-audit",
-                        "--no-fund", f"axe-core@{AXE_VERSION}"], check=True)
+    with _lock("npm-axe"):
+        if not path.exists():
+            AXE_DIR.mkdir(parents=True, exist_ok=True)
+            subprocess.run(["npm", "install", "--prefix", str(AXE_DIR), "--no-save", "--no-audit",
+                            "--no-fund", f"axe-core@{AXE_VERSION}"], check=True)
     return path.read_text()
 
 
@@ -77,7 +93,8 @@ def browser():
     """Headless Debian Chromium driven by Playwright (never `playwright install`)."""
     from playwright.sync_api import sync_playwright
 
-    _ensure_chromium()
+    with _lock("chromium"):
+        _ensure_chromium()
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield b

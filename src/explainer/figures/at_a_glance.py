@@ -20,7 +20,7 @@ from typing import Any
 from explainer import facts
 from explainer.controls import Slider
 from explainer.data import load_sources
-from explainer.figures._base import finish
+from explainer.figures._base import check_frames, finish
 from explainer.tables import table as reader_table
 
 __all__ = ["MIN_GAP", "WHO_MEASURED", "scores", "scores_at", "table"]
@@ -111,3 +111,6 @@ def scores_at(min_gap: float) -> alt.Chart:
     kept = int((gaps["gap"].abs() >= MIN_GAP.check(min_gap)).sum())
     print(f"{kept} of {len(gaps)} benchmarks differ by at least {min_gap:.1f} points")
     return scores(gaps, min_gap=min_gap)
+
+
+check_frames(globals())  # refuse a missing or malformed frame by name (issue #25)

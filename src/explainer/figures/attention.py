@@ -13,7 +13,7 @@ import altair as alt
 import pandas as pd
 
 from explainer import attention
-from explainer.figures._base import finish
+from explainer.figures._base import check_frames, finish
 from explainer.tables import table
 
 __all__ = ["LABELS", "cache_at_shape", "cache_table", "cache_vs_context", "decode_time",
@@ -380,3 +380,6 @@ def sparse_work(work: pd.DataFrame) -> alt.Chart:
         "On log scales the dense line climbs twice as steeply as the top-k line: doubling "
         "the length quadruples dense attention's pairs (L squared) but only about doubles "
         "top-k's (L times k, once L is well above k)."))
+
+
+check_frames(globals())  # refuse a missing or malformed frame by name (issue #25)

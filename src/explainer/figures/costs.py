@@ -23,7 +23,7 @@ import pandas as pd
 from explainer import costs, facts
 from explainer.controls import Choice
 from explainer.data import load_sources
-from explainer.figures._base import finish
+from explainer.figures._base import check_frames, finish
 from explainer.tables import FORMATS, human, table
 
 __all__ = [
@@ -478,3 +478,6 @@ def what_if_table(usd_per_gpu_hour: float, mfu: float, tokens_t: float, active_p
                  caption="Your what-if run beside the reported GPU-hours of DeepSeek-V3 and "
                          "Llama 3.1 405B at your price. A dash: the reported runs are priced "
                          "from their hours, not from FLOPs.")
+
+
+check_frames(globals())  # refuse a missing or malformed frame by name (issue #25)

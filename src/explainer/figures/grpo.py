@@ -11,7 +11,7 @@ import pandas as pd
 
 from explainer import grpo
 from explainer.controls import Button, Choice, Slider, Text
-from explainer.figures._base import finish
+from explainer.figures._base import check_frames, finish
 from explainer.figures.reasoning import answer_sheet
 
 __all__ = ["CHECKPOINT", "CHECKPOINT_CONTROLS", "RUN", "SAMPLE_STEP", "ablation_curves", "answers",
@@ -352,3 +352,6 @@ def live_run(seconds: float = 300.0, seed: int = 1) -> None:
         f"Done: {result.steps} steps in {result.seconds:.0f} s. On 200 held-out problems, four "
         f"answers each at temperature 1: **{after['accuracy']:.0%}** right (the base model: "
         f"{before['accuracy']:.0%}), {after['scratchpad_share']:.0%} with a scratchpad."))
+
+
+check_frames(globals())  # refuse a missing or malformed frame by name (issue #25)

@@ -9,7 +9,7 @@ import altair as alt
 import pandas as pd
 
 from explainer import story
-from explainer.figures._base import finish
+from explainer.figures._base import check_frames, finish
 from explainer.tables import table
 
 __all__ = ["team", "totals_table"]
@@ -71,3 +71,6 @@ def team(roles: pd.DataFrame) -> alt.Chart:
         "Stacked bars of the names listed in the DeepSeek-V2, V3 and R1 papers' author lists, "
         f"by role: from {per_paper.min()} to {per_paper.max()} entries per paper, most of them "
         "in research and engineering (V2, V3) or among the contributors (R1)."))
+
+
+check_frames(globals())  # refuse a missing or malformed frame by name (issue #25)

@@ -12,7 +12,7 @@ import pandas as pd
 
 from explainer.claims import (VERDICT_COLORS, VERDICT_MEANINGS, VERDICTS,
                               article_name, source_support, verdict_totals)
-from explainer.figures._base import finish
+from explainer.figures._base import check_frames, finish
 from explainer.tables import table
 
 __all__ = ["arithmetic_table", "support_table", "totals_chart",
@@ -165,3 +165,6 @@ def arithmetic_table(checks: pd.DataFrame):
                  "verdict": "ledger verdict"})
     return table(shown, index=False,
                  caption="Five figures, recomputed from the data.")
+
+
+check_frames(globals())  # refuse a missing or malformed frame by name (issue #25)

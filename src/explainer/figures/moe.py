@@ -19,7 +19,7 @@ import pandas as pd
 
 from explainer import moe, moe_dispatch
 from explainer.controls import Button, Choice, Slider, Text
-from explainer.figures._base import finish
+from explainer.figures._base import check_frames, finish
 from explainer.tables import MISSING, human, table
 
 __all__ = [
@@ -656,3 +656,6 @@ def benchmark_table(bench: pd.DataFrame) -> Any:
                          f"{int(bench['repeats'].iloc[0])} runs. If only the activated "
                          "parameters cost time, an MoE layer would take "
                          f"{bench['ideal_ratio'].iloc[0]:.2f} of the dense layer's time.")
+
+
+check_frames(globals())  # refuse a missing or malformed frame by name (issue #25)

@@ -15,7 +15,7 @@ import altair as alt
 import pandas as pd
 
 from explainer.controls import Text
-from explainer.figures._base import finish
+from explainer.figures._base import check_frames, finish
 
 __all__ = [
     "PROMPT",
@@ -263,3 +263,6 @@ def passage_live(prompt: str):
     except ValueError as err:
         return Markdown(f"*{err}*")
     return passage_html(context, text, marks, stats)
+
+
+check_frames(globals())  # refuse a missing or malformed frame by name (issue #25)

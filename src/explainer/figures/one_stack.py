@@ -11,7 +11,7 @@ import altair as alt
 import pandas as pd
 
 from explainer import story
-from explainer.figures._base import finish
+from explainer.figures._base import check_frames, finish
 from explainer.tables import table
 
 __all__ = ["policy", "policy_at", "stack_table"]
@@ -92,3 +92,6 @@ def policy_at(prompt_tok: float, answer_tok: float, think_tok: float) -> alt.Cha
                                 f"{prompt_tok:,} prompt, {answer_tok:,} answer and",
                                 f"{think_tok:,} thinking tokens per request"]),
                   description=_DESCRIPTION)
+
+
+check_frames(globals())  # refuse a missing or malformed frame by name (issue #25)

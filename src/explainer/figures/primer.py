@@ -28,7 +28,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from explainer.figures._base import finish
+from explainer.figures._base import check_frames, finish
 
 __all__ = [
     "ATTENTION_EXAMPLE",
@@ -485,3 +485,6 @@ def distillation() -> alt.LayerChart:
         "Diagram: a large model writes worked solutions, and a small model is trained on "
         "them. The small model learns to imitate the large one's reasoning; it never sees the "
         "large model's parameters."))
+
+
+check_frames(globals())  # refuse a missing or malformed frame by name (issue #25)

@@ -16,7 +16,7 @@ from explainer import reasoning
 from explainer.tables import table
 from explainer.charts import PALETTE
 from explainer.controls import Button, Choice, Slider
-from explainer.figures._base import finish
+from explainer.figures._base import check_frames, finish
 
 __all__ = [
     "ANSWER_MARK",
@@ -441,3 +441,6 @@ def price_table(results: pd.DataFrame, prices: pd.DataFrame) -> Any:
                                            "cost of a million problems (USD)": "usd"},
                  caption=f"Output tokens priced at DeepSeek-R1's ${usd:.2f} per million "
                          "output tokens (one token is one character here).")
+
+
+check_frames(globals())  # refuse a missing or malformed frame by name (issue #25)

@@ -14,7 +14,7 @@ import altair as alt
 import pandas as pd
 
 from explainer import costs, facts
-from explainer.figures._base import finish
+from explainer.figures._base import check_frames, finish
 from explainer.tables import MISSING, human, table
 
 __all__ = ["CONTROLS", "article_table", "era_multiples", "valuations", "what_if",
@@ -161,7 +161,15 @@ def what_if(refs: pd.DataFrame | None = None) -> alt.LayerChart:
 
     Args:
         refs: :func:`explainer.facts.scale_references` (default: loaded).
+
+    Raises:
+        ValueError: if ``refs`` lacks the ``flops`` or ``kind`` column or its runs' names.
     """
+    if refs is not None:
+        lacking = sorted({"flops", "kind"} - set(refs.columns))
+        if lacking or "run" not in [refs.index.name, *refs.columns]:
+            raise ValueError(f"refs must have the columns flops and kind and the runs' names "
+                             f"(index or column 'run'), lacking {lacking or ['run']}")
     data = _references() if refs is None else pd.concat(
         [refs.reset_index(), pd.DataFrame([{"run": _SCENARIO, "flops": 0.0, "kind": _SCENARIO}])],
         ignore_index=True)
@@ -248,3 +256,6 @@ def what_if_table(usd_per_gpu_hour: float, mfu: float, tokens_t: float, active_p
                  formats={"FLOPs": "auto", "GPU-hours": "count", "rental, US dollars": "usd",
                           days: "count"},
                  caption="Each run at the chosen MFU, price, GPU peak and cluster size.")
+
+
+check_frames(globals())  # refuse a missing or malformed frame by name (issue #25)

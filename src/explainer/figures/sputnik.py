@@ -13,7 +13,7 @@ import altair as alt
 import pandas as pd
 
 from explainer import story
-from explainer.figures._base import finish
+from explainer.figures._base import check_frames, finish
 from explainer.tables import table
 
 __all__ = ["bill", "bill_at", "event_table", "price_table", "timeline"]
@@ -50,8 +50,11 @@ def price_table(prices: pd.DataFrame):
     """List prices per million tokens, and the output price as a multiple of the first model's.
 
     Args:
-        prices: :func:`explainer.story.price_multiples` (the first row is the base).
+        prices: :func:`explainer.story.price_multiples` (the first row is the base), indexed
+            by model name.
     """
+    if not isinstance(prices.index[0], str):
+        raise ValueError(f"prices must be indexed by model name, got {prices.index[0]!r} first")
     base = prices.index[0].removeprefix("DeepSeek-")
     times = f"output price, × {base}'s"
     shown = pd.DataFrame({
@@ -226,3 +229,6 @@ def bill_at(in_tok: float, out_tok: float) -> alt.Chart:
                                                   "tokens per request"])
     return finish(_bill_bars(usd, title),
                   description=_bill_description(story.price_multiples(story.BILL_MODELS)))
+
+
+check_frames(globals())  # refuse a missing or malformed frame by name (issue #25)

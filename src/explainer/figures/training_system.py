@@ -15,7 +15,7 @@ import pandas as pd
 
 from explainer import pipeline
 from explainer.controls import Choice
-from explainer.figures._base import finish
+from explainer.figures._base import check_frames, finish
 from explainer.tables import table
 
 __all__ = [
@@ -358,3 +358,6 @@ def scale_format_table(errors: pd.DataFrame):
         "FP8 with one scale per 1×128 tile of the activations (256 tokens with outliers) and "
         "per 128×128 block of the weights; the product's error is per token, against exact "
         "sums."))
+
+
+check_frames(globals())  # refuse a missing or malformed frame by name (issue #25)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from explainer.figures._base import finish
+from explainer.figures._base import check_frames, finish
 from explainer.outcomes import VERDICTS
 from explainer.tables import human, table
 
@@ -269,3 +269,6 @@ def verdict_chart(counts: pd.Series) -> alt.Chart:
     return finish(alt.layer(bars, text), description=(
         "Bars counting the articles' predictions by verdict: " + ", ".join(
             f"{n} {v}" for v, n in counts.items()) + "."))
+
+
+check_frames(globals())  # refuse a missing or malformed frame by name (issue #25)
