@@ -261,3 +261,15 @@ def test_moe_sequence_loss_mode_without_bias():
     assert torch.isclose(layer.aux_loss.detach(), expected)
     layer.update_bias()  # no bias in this mode: nothing moves
     assert torch.equal(layer.expert_bias, torch.zeros(4))
+
+
+def test_sigmoid_weights_stay_finite_when_every_score_underflows():
+    # sigmoid(-90) and below are 0 (or subnormal) in float32: the plain ratio was 0/0 = NaN
+    for low in (-90.0, -200.0):
+        w, i = route(torch.full((1, 8), low), 2, score_func="sigmoid", route_scale=2.5)
+        assert torch.isfinite(w).all() and torch.allclose(w, torch.full((1, 2), 1.25))
+    # rows with a normal sum keep the plain ratio exactly
+    logits = torch.randn(16, 8, generator=torch.Generator().manual_seed(0))
+    w, i = route(logits, 2, score_func="sigmoid")
+    s = logits.sigmoid().gather(1, i)
+    assert torch.equal(w, s / s.sum(dim=-1, keepdim=True))

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from explainer.checks import check_bool
 from explainer.data import SEEDS_DIR, load_sources, read_csv, split_source_ids
 from explainer.tables import human
 
@@ -125,6 +126,26 @@ _OPTIONAL = frozenset({"chapter", "searched"})
 # source kinds that count as evidence (sources.csv: primary, secondary, seed, derived)
 _EVIDENCE_KINDS = frozenset({"primary", "secondary"})
 _ID_RE = re.compile(r"C\d{3}")
+_SEED_RE = re.compile(r"\d{3}")  # a seed article's file name starts with its number
+
+
+def _check_ledger(df, columns: tuple[str, ...]) -> pd.DataFrame:
+    """``df`` if it is a DataFrame with ``columns`` (a ledger from :func:`load_claims`)."""
+    if not isinstance(df, pd.DataFrame) or not set(columns) <= set(df.columns):
+        got = (f"columns {list(df.columns)}" if isinstance(df, pd.DataFrame)
+               else type(df).__name__)
+        raise ValueError(f"df must be the claims ledger (load_claims()), a DataFrame with "
+                         f"columns {list(columns)}, got {got}")
+    return df
+
+
+def _check_seed_file(seed_file) -> str:
+    """``seed_file`` if it is a seed article's file name (``"004_e09b04f53abad312.txt"``)."""
+    if not isinstance(seed_file, str) or not _SEED_RE.match(seed_file):
+        raise ValueError(f"seed_file must be a seed article's file name starting with its "
+                         f"three-digit number (e.g. '004_e09b04f53abad312.txt'), got "
+                         f"{seed_file!r}")
+    return seed_file
 
 
 def _norm_ws(text: str) -> str:
@@ -146,6 +167,8 @@ def load_claims(*, check_seeds: bool | None = None) -> pd.DataFrame:
     Raises:
         ValueError: the ledger breaks a rule (see :func:`validate_claims`).
     """
+    if check_seeds is not None:
+        check_bool("check_seeds", check_seeds)
     df = read_csv("claims.csv", dtype=str, keep_default_na=False)
     if check_seeds is None:
         check_seeds = SEEDS_DIR.is_dir()
@@ -176,8 +199,12 @@ def validate_claims(
     Raises:
         ValueError: listing every problem found, one per line, each naming the row.
     """
+    if not isinstance(df, pd.DataFrame):
+        raise ValueError(f"df must be the claims ledger, a DataFrame, got {type(df).__name__}")
     if list(df.columns) != list(COLUMNS):
-        raise ValueError(f"columns must be exactly {list(COLUMNS)}, got {list(df.columns)}")
+        raise ValueError(f"columns must be exactly {list(COLUMNS)}, got {list(df.columns)} "
+                         "(df, the ledger)")
+    check_bool("check_seeds", check_seeds)
     problems: list[str] = []
     sources = load_sources()
     known_sources = set(sources.index)
@@ -231,6 +258,7 @@ def validate_claims(
 
 def seed_label(seed_file: str) -> str:
     """Short reader-facing name of a seed article ("000: OpenAI Talent Joins ...")."""
+    _check_seed_file(seed_file)
     sources = load_sources()
     sid = f"seed_{seed_file[:3]}"
     if sid in sources.index:
@@ -241,7 +269,7 @@ def seed_label(seed_file: str) -> str:
 
 def article_name(seed_file: str) -> str:
     """Short name of an article for charts: ``"004 scale pivot"`` (:data:`ARTICLE_NAMES`)."""
-    key = str(seed_file)[:3]
+    key = _check_seed_file(seed_file)[:3]
     return f"{key} {ARTICLE_NAMES[key]}" if key in ARTICLE_NAMES else str(seed_file)
 
 
@@ -255,6 +283,7 @@ def verdict_totals(df: pd.DataFrame) -> pd.DataFrame:
         One row per verdict in :data:`VERDICTS` order (zeros kept), index named
         ``verdict``; columns ``claims`` (int) and ``share`` (a fraction of all claims).
     """
+    _check_ledger(df, ("verdict",))
     counts = df["verdict"].value_counts().reindex(list(VERDICTS), fill_value=0).astype(int)
     out = pd.DataFrame({"claims": counts, "share": counts / max(len(df), 1)})
     out.index.name = "verdict"
@@ -274,6 +303,7 @@ def headline_claims(df: pd.DataFrame) -> pd.DataFrame:
     Raises:
         ValueError: a claim named in :data:`HEADLINES` is not in ``df``.
     """
+    _check_ledger(df, ("claim_id", "chapter"))
     picks = [(group, *item) for group, items in HEADLINES.items() for item in items]
     ids = [p[1] for p in picks]
     missing = [cid for cid in ids if cid not in set(df["claim_id"])]
@@ -307,6 +337,7 @@ def recomputed_claims(df: pd.DataFrame) -> pd.DataFrame:
     """
     from explainer import costs, facts  # not at import time: chapters import this module
 
+    _check_ledger(df, ("claim_id", "quote", "verdict"))
     compute = facts.training_compute()  # 6·N·D per model (the cost chapter's table)
     v2, v3 = compute.loc["DeepSeek-V2", "flops_6nd"], compute.loc["DeepSeek-V3", "flops_6nd"]
     gpt4 = compute.loc["GPT-4", "reported_flops"]  # Epoch AI's estimate (secondary)
@@ -343,6 +374,7 @@ def recomputed_claims(df: pd.DataFrame) -> pd.DataFrame:
 
 def verdict_counts(df: pd.DataFrame) -> pd.DataFrame:
     """Claims per article and verdict: one row per seed, one column per verdict (zeros kept)."""
+    _check_ledger(df, ("seed_file", "verdict"))
     table = pd.crosstab(df["seed_file"], df["verdict"])
     return table.reindex(columns=list(VERDICTS), fill_value=0).sort_index()
 
@@ -361,6 +393,7 @@ def source_support(df: pd.DataFrame) -> pd.DataFrame:
         One row per verdict in :data:`VERDICTS` order, columns ``primary``, ``secondary
         only``, ``neither`` and ``total`` (zeros kept).
     """
+    _check_ledger(df, ("verdict", "source_id"))
     kinds = load_sources()["kind"].to_dict()
 
     def support(ids: object) -> str:

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from explainer.checks import check_int, check_text
 from explainer.controls import Choice, Slider
 
 # re-exported for callers written before the architecture module existed (moe chapter, attention)
@@ -97,8 +98,17 @@ Number = float | int | np.ndarray
 
 
 # --------------------------------------------------------------------------- checks
+def _not_bool_or_text(name: str, value: Any, what: str) -> None:
+    """ValueError for ``True``/``False``, text or bool arrays, which ``np.asarray`` would
+    silently turn into 1.0, 0.0 or a parsed number."""
+    if isinstance(value, (bool, np.bool_, str, bytes)) or (
+            isinstance(value, np.ndarray) and value.dtype.kind in "bSU"):
+        raise ValueError(f"{name} must be {what}, got {value!r}")
+
+
 def _positive(name: str, value: Any) -> np.ndarray:
     """``value`` as a float array, or ValueError unless every element is finite and > 0."""
+    _not_bool_or_text(name, value, "a positive number or array of numbers")
     try:
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
@@ -124,6 +134,7 @@ def _out(arr: np.ndarray) -> Number:
 
 def _non_negative(name: str, value: Any) -> np.ndarray:
     """``value`` as a float array, or ValueError unless every element is finite and >= 0."""
+    _not_bool_or_text(name, value, "a number >= 0 or an array of them")
     try:
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
@@ -134,11 +145,17 @@ def _non_negative(name: str, value: Any) -> np.ndarray:
     return arr
 
 
+_MAX_SIZE = 2**24  # any layer, head, width or length count (V3's longest: 128K = 2**17 tokens)
+
+
 def _positive_int(name: str, value: Any) -> int:
-    """``value`` as an int, or ValueError unless it is a whole number > 0."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ValueError(f"{name} must be a whole number > 0, got {value!r}")
-    return int(value)
+    """``value`` as an int, or ValueError unless it is a whole number in [1, 2**24]."""
+    return check_int(name, value, 1, _MAX_SIZE)
+
+
+def _expr(name: str, value: Any) -> str:
+    """A Vega expression (a param name, a ``datum.`` field, a formula): a non-empty string."""
+    return check_text(name, value)
 
 
 # --------------------------------------------------------------------------- compute
@@ -282,7 +299,8 @@ def kv_cache_bytes_per_token(
         n_layers: transformer layers, l.
         n_heads: attention heads, n_h (used by MHA; checked for all kinds).
         head_dim: per-head dimension, d_h.
-        n_kv_groups: KV groups n_g (GQA only; 1 <= n_g <= n_heads).
+        n_kv_groups: KV groups n_g (GQA: required, 1 <= n_g <= n_heads; other kinds: None
+            or a valid count, checked the same way).
         kv_lora_rank: KV compression dimension d_c (MLA only).
         qk_rope_head_dim: decoupled RoPE key dimension d_h^R (MLA only).
         bytes_per_element: 2 for BF16/FP16, 1 for FP8. > 0.
@@ -299,6 +317,10 @@ def kv_cache_bytes_per_token(
     n_layers = _positive_int("n_layers", n_layers)
     n_heads = _positive_int("n_heads", n_heads)
     head_dim = _positive_int("head_dim", head_dim)
+    for name, value in (("n_kv_groups", n_kv_groups), ("kv_lora_rank", kv_lora_rank),
+                        ("qk_rope_head_dim", qk_rope_head_dim)):
+        if value is not None:  # checked whatever the kind: a bad value is a bug either way
+            _positive_int(name, value)
     bpe = float(_positive("bytes_per_element", bytes_per_element))
     if kind == "mha":
         per_layer = 2 * n_heads * head_dim
@@ -336,6 +358,10 @@ def kv_cache_table(configs: dict[str, Any], *, n_kv_groups: int = 8,
         One row per model and design: ``model size``, ``attention`` (``"MHA"`` ...),
         ``bytes per token``.
     """
+    if not isinstance(configs, dict) or not configs or not all(
+            hasattr(c, "n_layers") and hasattr(c, "kv_lora_rank") for c in configs.values()):
+        raise ValueError(f"configs must be a non-empty dict {{label: ModelConfig}} "
+                         f"(explainer.architecture.load_config), got {configs!r}")
     rows = []
     for label, c in configs.items():
         for kind in KV_KINDS:
@@ -351,6 +377,7 @@ def kv_cache_table(configs: dict[str, Any], *, n_kv_groups: int = 8,
 # --------------------------------------------------------------------------- what-if
 def what_if_flops_expr(prefix: str = "") -> str:
     """:func:`training_flops` as a Vega expression over the slider units (billions, trillions)."""
+    check_text("prefix", prefix, empty=True)
     act, tok = prefix + ACTIVE_PARAMS.name, prefix + TOKENS.name
     return f"6 * ({act} * 1e9) * ({tok} * 1e12)"
 
@@ -361,11 +388,14 @@ def gpu_hours_expr(flops: str, peak_tflops: str = PEAK.name, mfu: str = MFU.name
     Args:
         flops, peak_tflops, mfu: Vega expressions (param names or ``datum.`` fields).
     """
+    flops, peak_tflops, mfu = (_expr(k, v) for k, v in (
+        ("flops", flops), ("peak_tflops", peak_tflops), ("mfu", mfu)))
     return f"({flops}) / (({peak_tflops}) * 1e12 * ({mfu})) / 3600"
 
 
 def days_expr(hours: str, n_gpus: str = N_GPUS.name) -> str:
     """Wall-clock days of ``hours`` GPU-hours on ``n_gpus`` GPUs, as a Vega expression."""
+    hours, n_gpus = _expr("hours", hours), _expr("n_gpus", n_gpus)
     return f"({hours}) / ({n_gpus}) / 24"
 
 
@@ -383,6 +413,7 @@ def what_if_cost_expr(prefix: str = "") -> str:
     Returns:
         An expression string in US dollars.
     """
+    check_text("prefix", prefix, empty=True)
     hours = gpu_hours_expr(what_if_flops_expr(prefix), prefix + PEAK.name, prefix + MFU.name)
     return f"{hours} * {prefix + PRICE.name}"
 
@@ -401,10 +432,21 @@ def what_if_cost_usd(usd_per_gpu_hour: Number, mfu: Number, tokens_t: Number,
     Returns:
         US dollars.
     """
-    flops = training_flops(np.asarray(active_params_b, dtype=float) * 1e9,
-                           np.asarray(tokens_t, dtype=float) * 1e12)
-    hours = gpu_hours(flops, np.asarray(peak_tflops, dtype=float) * 1e12, mfu)
-    return training_cost_usd(hours, usd_per_gpu_hour)
+    price = _positive("usd_per_gpu_hour", usd_per_gpu_hour)
+    mfu = _fraction("mfu", mfu)
+    tokens_t = _positive("tokens_t", tokens_t)
+    active_params_b = _positive("active_params_b", active_params_b)
+    peak_tflops = _positive("peak_tflops", peak_tflops)
+    with np.errstate(over="ignore"):
+        steps = (6.0 * (active_params_b * 1e9) * (tokens_t * 1e12), peak_tflops * 1e12,
+                 6.0 * (active_params_b * 1e9) * (tokens_t * 1e12)
+                 / (peak_tflops * 1e12 * mfu) / SECONDS_PER_HOUR * price)
+    if not all(np.all(np.isfinite(v)) for v in steps):
+        raise ValueError("usd_per_gpu_hour, mfu, tokens_t, active_params_b and peak_tflops "
+                         "must give a finite cost (below about 1e308 dollars)")
+    flops = training_flops(active_params_b * 1e9, tokens_t * 1e12)
+    hours = gpu_hours(flops, peak_tflops * 1e12, mfu)
+    return training_cost_usd(hours, price)
 
 
 # --------------------------------------------------------------------------- data

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from explainer import costs
+from explainer.checks import check_int, check_number
 from explainer.data import read_csv
 
 __all__ = [
@@ -79,6 +80,21 @@ def _known(name: str, value: str, allowed) -> str:
     return value
 
 
+def _frame(name: str, df, columns: tuple[str, ...], made_by: str) -> pd.DataFrame:
+    """``df`` if it is a non-empty DataFrame with ``columns``, else ValueError naming them."""
+    if not isinstance(df, pd.DataFrame) or df.empty or not set(columns) <= set(df.columns):
+        got = (f"columns {list(df.columns)} ({len(df)} rows)" if isinstance(df, pd.DataFrame)
+               else type(df).__name__)
+        raise ValueError(f"{name} must be a non-empty DataFrame with columns {list(columns)} "
+                         f"({made_by}), got {got}")
+    return df
+
+
+_BILL_COLUMNS = ("gpu_hours", "usd_per_gpu_hour", "reported_usd", "usd")
+_ERA_COLUMNS = ("value_2026_low", "value_2024_high", "value_2026_high", "value_2024_low",
+                "efficiency_era_2024_as_printed", "scale_era_2026_as_printed", "unit")
+
+
 # --------------------------------------------------------------------------- the bill
 @dataclass(frozen=True)
 class Bill:
@@ -93,6 +109,11 @@ class Bill:
 
     model: str
     stages: pd.DataFrame
+
+    def __post_init__(self) -> None:
+        runs = costs.load_training_runs()
+        _known("model", self.model, runs.index.get_level_values("model").unique())
+        _frame("stages", self.stages, _BILL_COLUMNS, "training_bill(model).stages")
 
     @property
     def gpu_hours(self) -> float:
@@ -119,7 +140,8 @@ class Bill:
 
     def days_on(self, n_gpus: int) -> float:
         """Wall-clock days if all ``n_gpus`` ran every GPU-hour of the bill."""
-        return self.gpu_hours / float(costs._positive("n_gpus", n_gpus)) / 24
+        n_gpus = check_int("n_gpus", n_gpus, 1, 2**24)
+        return self.gpu_hours / n_gpus / 24
 
     def with_total(self) -> pd.DataFrame:
         """:attr:`stages` with a ``total`` row (the form Table 1 prints)."""
@@ -407,8 +429,8 @@ def benchmark_summary(gaps: pd.DataFrame | None = None, *, near: float = 1.0) ->
         near-ties), ``widest`` (the benchmark with the largest absolute gap) and
         ``widest_gap`` (its signed gap). All ten: R1 ahead on 5; widest SimpleQA, -16.9.
     """
-    g = benchmark_gaps() if gaps is None else gaps
-    costs._positive("near", near)
+    g = benchmark_gaps() if gaps is None else _frame("gaps", gaps, ("gap",), "benchmark_gaps()")
+    near = check_number("near", near, 0, lo_open=True)
     widest = g["gap"].abs().idxmax()
     return pd.Series({"n": len(g), "model_ahead": int((g["gap"] > 0).sum()),
                       "reference_ahead": int((g["gap"] < 0).sum()),
@@ -438,7 +460,8 @@ def era_multiples(eras: pd.DataFrame | None = None) -> pd.DataFrame:
         the printed ranges allow: 2026 low ÷ 2024 high, 2026 high ÷ 2024 low), the
         two columns as printed, and ``unit``.
     """
-    e = load_seed_eras() if eras is None else eras
+    e = load_seed_eras() if eras is None else _frame("eras", eras, _ERA_COLUMNS,
+                                                     "load_seed_eras()")
     return pd.DataFrame({
         "low": e["value_2026_low"] / e["value_2024_high"],
         "high": e["value_2026_high"] / e["value_2024_low"],

@@ -53,6 +53,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from explainer.checks import check_choice, check_int, check_number, check_seed, check_tensor
+
 __all__ = [
     "BALANCE_MODES",
     "BALANCE_RUNS",
@@ -92,13 +94,6 @@ LOSS_MODES = ("aux_loss", "seq_aux_loss", "bias_seq_aux_loss")  # modes that set
 
 
 # --------------------------------------------------------------------------- routing
-def _check_2d(name: str, t: torch.Tensor) -> None:
-    """Raise ValueError unless ``t`` is a (tokens, n_experts) matrix."""
-    if not isinstance(t, torch.Tensor) or t.dim() != 2:
-        shape = tuple(t.shape) if isinstance(t, torch.Tensor) else type(t).__name__
-        raise ValueError(f"{name} must be a 2-D tensor (tokens, n_experts), got {shape}")
-
-
 def _scores(logits: torch.Tensor, score_func: str) -> torch.Tensor:
     """Token-to-expert affinities: softmax over experts (V2) or per-expert sigmoid (V3)."""
     if score_func not in SCORE_FUNCS:
@@ -182,23 +177,37 @@ def route(
         ``(weights, indices)``, both (tokens, top_k); indices sorted by selection score.
 
     Raises:
-        ValueError: bad shapes, ``top_k``/``n_groups``/``topk_groups`` out of range,
-            ``n_groups`` not dividing the experts, unknown ``score_func``.
+        ValueError: bad shapes, non-finite logits or bias, ``top_k``/``n_groups``/
+            ``topk_groups``/``route_scale`` out of range, ``n_groups`` not dividing the
+            experts, unknown ``score_func``.
     """
-    _check_2d("logits", logits)
-    tokens, n_experts = logits.shape
-    if isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= n_experts:
-        raise ValueError(f"top_k must be an int in [1, {n_experts}] (n_experts), got {top_k!r}")
-    if not route_scale > 0:
-        raise ValueError(f"route_scale must be > 0, got {route_scale!r}")
+    check_tensor("logits", logits, ndim=2, kind="float", finite=True, nonempty=True)
+    n_experts = logits.shape[1]
+    top_k = check_int("top_k", top_k, 1)
+    if top_k > n_experts:
+        raise ValueError(f"top_k must be an int in [1, {n_experts}] (the experts in logits), "
+                         f"got {top_k}")
+    route_scale = check_number("route_scale", route_scale, 0, lo_open=True)
+    check_choice("score_func", score_func, SCORE_FUNCS)
     _check_groups(n_experts, top_k, n_groups, topk_groups, bias is not None)
-    scores = _scores(logits, score_func)  # (tokens, n_experts)
-    choose_by = scores
     if bias is not None:
+        check_tensor("bias", bias, ndim=1, kind="float", finite=True)
         if bias.shape != (n_experts,):
             raise ValueError(
                 f"bias must have shape ({n_experts},) to match logits, got {tuple(bias.shape)}"
             )
+    return _route(logits, top_k, score_func=score_func, bias=bias, route_scale=route_scale,
+                  n_groups=n_groups, topk_groups=topk_groups)
+
+
+def _route(logits: torch.Tensor, top_k: int, *, score_func: str, bias: torch.Tensor | None,
+           route_scale: float, n_groups: int, topk_groups: int
+           ) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`route` without its checks, for the layer's forward pass (called every step)."""
+    tokens, n_experts = logits.shape
+    scores = _scores(logits, score_func)  # (tokens, n_experts)
+    choose_by = scores
+    if bias is not None:
         choose_by = scores + bias  # bias steers selection only (V3 §2.1.2, eq. 16)
     if n_groups > 1:
         grouped = choose_by.reshape(tokens, n_groups, n_experts // n_groups)  # (T, G, E/G)
@@ -211,8 +220,14 @@ def route(
         choose_by = grouped.masked_fill(~keep[..., None], float("-inf")).reshape(tokens, -1)
     indices = choose_by.topk(top_k, dim=-1).indices  # (tokens, top_k)
     weights = scores.gather(1, indices)  # (tokens, top_k), unbiased
-    if score_func == "sigmoid":
-        weights = weights / weights.sum(dim=-1, keepdim=True)  # V3 eq. 13
+    if score_func == "sigmoid":  # V3 eq. 13: the chosen scores divided by their sum
+        total = weights.sum(dim=-1, keepdim=True)  # (tokens, 1)
+        # Where every chosen sigmoid underflows (logits below about -87), the plain ratio is
+        # 0/0; the same ratio is a softmax of the log-sigmoids, which cannot underflow. Rows
+        # with a normal sum keep the plain ratio exactly.
+        tiny = torch.finfo(total.dtype).tiny
+        from_logs = F.logsigmoid(logits.float()).gather(1, indices).softmax(dim=-1)
+        weights = torch.where(total >= tiny, weights / total.clamp_min(tiny), from_logs)
     return weights * route_scale, indices
 
 
@@ -225,6 +240,11 @@ def gate_args(config: Any) -> dict[str, Any]:
     ``n_expert_groups``/``n_limited_groups``, plus ``score_func`` and ``route_scale``.
     Use as ``route(logits, **gate_args(config), bias=...)``.
     """
+    names = ("n_activated_experts", "score_func", "route_scale", "n_expert_groups",
+             "n_limited_groups")
+    if not all(hasattr(config, n) for n in names):
+        raise ValueError(f"config must be an MoEConfig or a model config with {', '.join(names)}"
+                         f", got {type(config).__name__}")
     return {
         "top_k": config.n_activated_experts,
         "score_func": config.score_func,
@@ -234,18 +254,47 @@ def gate_args(config: Any) -> dict[str, Any]:
     }
 
 
+MAX_EXPERTS = 1024  # routed experts a layer may have (V3: 256)
+MAX_SHARED = 64  # shared experts (V3: 1, V2: 2)
+MAX_WIDTH = 2**16  # d_model and moe_inter_dim (V3: 7168 and 2048)
+
+
 def expert_load(indices: torch.Tensor, n_experts: int) -> torch.Tensor:
-    """Token-slots sent to each expert: (n_experts,) counts summing to tokens * top_k."""
+    """Token-slots sent to each expert: (n_experts,) counts summing to tokens * top_k.
+
+    ``indices`` may have any shape (it is flattened: (tokens, top_k) or (seqs, T, top_k));
+    no tokens (an empty ``indices``) give all-zero counts.
+    """
+    check_tensor("indices", indices, kind="int")
+    n_experts = check_int("n_experts", n_experts, 1, MAX_EXPERTS)
     if indices.numel() and (indices.min() < 0 or indices.max() >= n_experts):
         raise ValueError(f"indices must lie in [0, {n_experts - 1}] (n_experts={n_experts})")
+    return _expert_load(indices, n_experts)
+
+
+def _expert_load(indices: torch.Tensor, n_experts: int) -> torch.Tensor:
+    """:func:`expert_load` without its checks (the layer's forward pass)."""
     return torch.bincount(indices.reshape(-1), minlength=n_experts)
+
+
+def _check_counts(name: str, t: Any, *, positive_sum: bool = False) -> torch.Tensor:
+    """``t`` if it is a non-empty 1-D tensor of finite counts ``>= 0`` (not bool)."""
+    what = f"a non-empty 1-D tensor of finite counts >= 0{' with a positive sum' * positive_sum}"
+    if (not isinstance(t, torch.Tensor) or t.dim() != 1 or t.numel() == 0
+            or t.dtype == torch.bool or t.is_complex()):
+        got = (f"shape {tuple(t.shape)}, dtype {t.dtype}" if isinstance(t, torch.Tensor)
+               else type(t).__name__)
+        raise ValueError(f"{name} must be {what}, got {got}")
+    v = t.float()
+    if not bool(torch.isfinite(v).all()) or bool((v < 0).any()) or (
+            positive_sum and not v.sum() > 0):
+        raise ValueError(f"{name} must be {what}, got {t.tolist() if t.numel() <= 8 else t}")
+    return v
 
 
 def imbalance(load: torch.Tensor) -> float:
     """Max load / mean load: 1.0 is perfect balance, n_experts / top_k is total collapse."""
-    load = load.float()
-    if load.dim() != 1 or load.numel() == 0 or load.sum() <= 0:
-        raise ValueError("load must be a non-empty 1-D tensor with a positive sum")
+    load = _check_counts("load", load, positive_sum=True)
     return float(load.max() / load.mean())
 
 
@@ -264,13 +313,19 @@ def update_bias(bias: torch.Tensor, expert_load: torch.Tensor, gamma: float) -> 
     Returns:
         The updated (n_experts,) bias.
     """
-    if bias.dim() != 1 or expert_load.shape != bias.shape:
+    check_tensor("bias", bias, ndim=1, kind="float", finite=True)
+    _check_counts("expert_load", expert_load)
+    if expert_load.shape != bias.shape:
         raise ValueError(
             f"bias and expert_load must both have shape (n_experts,), got "
             f"{tuple(bias.shape)} and {tuple(expert_load.shape)}"
         )
-    if not (isinstance(gamma, (int, float)) and gamma >= 0 and math.isfinite(gamma)):
-        raise ValueError(f"gamma must be a finite number >= 0, got {gamma!r}")
+    gamma = check_number("gamma", gamma, 0)
+    return _update_bias(bias, expert_load, gamma)
+
+
+def _update_bias(bias: torch.Tensor, expert_load: torch.Tensor, gamma: float) -> torch.Tensor:
+    """:func:`update_bias` without its checks (the training loop and the simulation)."""
     load = expert_load.float()
     return bias + gamma * torch.sign(load.mean() - load).to(bias.dtype)
 
@@ -298,15 +353,25 @@ def load_balance_loss(
     Returns:
         A scalar tensor.
     """
-    _check_2d("probs", probs)
-    _check_2d("indices", indices)
+    check_tensor("probs", probs, ndim=2, kind="float", finite=True, nonempty=True)
+    check_tensor("indices", indices, ndim=2, kind="int")
     tokens, n_experts = probs.shape
     if indices.shape[0] != tokens or not 1 <= indices.shape[1] <= n_experts:
         raise ValueError(
-            f"indices must be (tokens={tokens}, top_k<= {n_experts}), got {tuple(indices.shape)}"
+            f"indices must be (tokens={tokens}, top_k <= {n_experts}) to match probs, got "
+            f"{tuple(indices.shape)}"
         )
+    if indices.min() < 0 or indices.max() >= n_experts:
+        raise ValueError(f"indices must lie in [0, {n_experts - 1}] (the experts in probs)")
+    alpha = check_number("alpha", alpha, 0)
+    return _load_balance_loss(probs, indices, alpha)
+
+
+def _load_balance_loss(probs: torch.Tensor, indices: torch.Tensor, alpha: float) -> torch.Tensor:
+    """:func:`load_balance_loss` without its checks (the layer's forward pass)."""
+    tokens, n_experts = probs.shape
     top_k = indices.shape[1]
-    f = expert_load(indices, n_experts).float() * n_experts / (top_k * tokens)  # (n_experts,)
+    f = _expert_load(indices, n_experts).float() * n_experts / (top_k * tokens)  # (n_experts,)
     p = probs.float().mean(dim=0)  # (n_experts,)
     return alpha * (f * p).sum()
 
@@ -332,18 +397,24 @@ def sequence_balance_loss(
     Returns:
         A scalar tensor; ``alpha`` when every sequence is perfectly balanced.
     """
-    if not isinstance(scores, torch.Tensor) or scores.dim() != 3:
-        raise ValueError(f"scores must be a 3-D tensor (n_seqs, T, n_experts), got "
-                         f"{tuple(scores.shape) if isinstance(scores, torch.Tensor) else scores!r}")
+    check_tensor("scores", scores, ndim=3, kind="float", finite=True, nonempty=True)
+    if bool((scores < 0).any()):
+        raise ValueError("scores must be affinities >= 0 (sigmoid or softmax scores)")
     n_seqs, seq_len, n_experts = scores.shape
-    if (not isinstance(indices, torch.Tensor) or indices.dim() != 3
-            or indices.shape[:2] != (n_seqs, seq_len) or not 1 <= indices.shape[2] <= n_experts):
-        raise ValueError(f"indices must be (n_seqs={n_seqs}, T={seq_len}, top_k<={n_experts}), "
-                         f"got {tuple(indices.shape)}")
-    if indices.numel() and (indices.min() < 0 or indices.max() >= n_experts):
-        raise ValueError(f"indices must lie in [0, {n_experts - 1}] (n_experts={n_experts})")
-    if not (isinstance(alpha, (int, float)) and alpha >= 0 and math.isfinite(alpha)):
-        raise ValueError(f"alpha must be a finite number >= 0, got {alpha!r}")
+    check_tensor("indices", indices, ndim=3, kind="int")
+    if indices.shape[:2] != (n_seqs, seq_len) or not 1 <= indices.shape[2] <= n_experts:
+        raise ValueError(f"indices must be (n_seqs={n_seqs}, T={seq_len}, top_k <= {n_experts}) "
+                         f"to match scores, got {tuple(indices.shape)}")
+    if indices.min() < 0 or indices.max() >= n_experts:
+        raise ValueError(f"indices must lie in [0, {n_experts - 1}] (the experts in scores)")
+    alpha = check_number("alpha", alpha, 0)
+    return _sequence_balance_loss(scores, indices, alpha)
+
+
+def _sequence_balance_loss(scores: torch.Tensor, indices: torch.Tensor,
+                           alpha: float) -> torch.Tensor:
+    """:func:`sequence_balance_loss` without its checks (the layer's forward pass)."""
+    n_seqs, seq_len, n_experts = scores.shape
     top_k = indices.shape[2]
     chosen = torch.zeros(n_seqs, seq_len, n_experts, device=scores.device)
     chosen.scatter_(2, indices, 1.0)  # (n_seqs, T, n_experts): 1 where expert i is chosen
@@ -361,8 +432,11 @@ def _swiglu(x: torch.Tensor, w1: torch.Tensor, w2: torch.Tensor, w3: torch.Tenso
 
 def _check_dispatch(x, weights, indices, w1, w2, w3) -> None:
     """Shape checks shared by the dispatch functions."""
-    if x.dim() != 2:
-        raise ValueError(f"x must be (tokens, d_model), got {tuple(x.shape)}")
+    check_tensor("x", x, ndim=2, kind="float", finite=True)
+    check_tensor("weights", weights, ndim=2, kind="float", finite=True)
+    check_tensor("indices", indices, ndim=2, kind="int")
+    for name, w in (("w1", w1), ("w2", w2), ("w3", w3)):
+        check_tensor(name, w, ndim=3, kind="float", finite=True)
     if weights.shape != indices.shape or weights.dim() != 2 or weights.shape[0] != x.shape[0]:
         raise ValueError(
             f"weights and indices must both be (tokens={x.shape[0]}, top_k), got "
@@ -478,24 +552,17 @@ class MoEConfig:
     seq_alpha: float = 0.0001  # sequence-wise balance loss weight (V3 §4.2)
 
     def __post_init__(self) -> None:
-        for name in ("d_model", "n_routed_experts", "moe_inter_dim"):
-            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
-                raise ValueError(f"{name} must be an int >= 1, got {getattr(self, name)!r}")
-        if not isinstance(self.n_shared_experts, int) or self.n_shared_experts < 0:
-            raise ValueError(f"n_shared_experts must be an int >= 0, got {self.n_shared_experts!r}")
-        k, n = self.n_activated_experts, self.n_routed_experts
-        if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= n:
-            raise ValueError(f"n_activated_experts (top_k) must be an int in [1, {n}], got {k!r}")
-        if self.score_func not in SCORE_FUNCS:
-            raise ValueError(f"score_func must be one of {SCORE_FUNCS}, got {self.score_func!r}")
-        if self.balance not in BALANCE_MODES:
-            raise ValueError(f"balance must be one of {BALANCE_MODES}, got {self.balance!r}")
-        if not self.gamma >= 0:
-            raise ValueError(f"gamma must be >= 0, got {self.gamma!r}")
-        if not self.aux_alpha >= 0:
-            raise ValueError(f"aux_alpha must be >= 0, got {self.aux_alpha!r}")
-        if not self.seq_alpha >= 0:
-            raise ValueError(f"seq_alpha must be >= 0, got {self.seq_alpha!r}")
+        for name, lo, hi in (("d_model", 1, MAX_WIDTH), ("n_routed_experts", 1, MAX_EXPERTS),
+                             ("n_shared_experts", 0, MAX_SHARED), ("moe_inter_dim", 1, MAX_WIDTH)):
+            setattr(self, name, check_int(name, getattr(self, name), lo, hi))
+        n = self.n_routed_experts
+        k = self.n_activated_experts = check_int("n_activated_experts", self.n_activated_experts,
+                                                 1, n)
+        check_choice("score_func", self.score_func, SCORE_FUNCS)
+        check_choice("balance", self.balance, BALANCE_MODES)
+        for name in ("gamma", "aux_alpha", "seq_alpha"):
+            setattr(self, name, check_number(name, getattr(self, name), 0))
+        self.route_scale = check_number("route_scale", self.route_scale, 0, lo_open=True)
         try:
             _check_groups(n, k, self.n_expert_groups, self.n_limited_groups,
                           self.balance in BIAS_MODES)
@@ -503,8 +570,6 @@ class MoEConfig:
             msg = str(err).replace("topk_groups", "n_limited_groups").replace(
                 "top_k=", "n_activated_experts=")
             raise ValueError(msg.replace("n_groups", "n_expert_groups")) from None
-        if not self.route_scale > 0:
-            raise ValueError(f"route_scale must be > 0, got {self.route_scale!r}")
 
     def param_counts(self) -> dict[str, int]:
         """Total and per-token activated parameters of the layer (gate included)."""
@@ -545,6 +610,9 @@ class MoE(nn.Module):
 
     def __init__(self, config: MoEConfig):
         super().__init__()
+        if not isinstance(config, MoEConfig):
+            raise ValueError(f"config must be an explainer.moe.MoEConfig, got "
+                             f"{type(config).__name__}")
         self.config = c = config
         self.gate = nn.Linear(c.d_model, c.n_routed_experts, bias=False)
         bound_in, bound_mid = 1 / math.sqrt(c.d_model), 1 / math.sqrt(c.moe_inter_dim)
@@ -574,7 +642,7 @@ class MoE(nn.Module):
         shape = x.shape
         x = x.reshape(-1, c.d_model)  # (tokens, d_model)
         logits = self.gate(x)  # (tokens, n_routed_experts)
-        weights, indices = route(
+        weights, indices = _route(  # the config checked route's arguments once
             logits,
             **gate_args(c),
             bias=self.expert_bias if c.balance in BIAS_MODES else None,
@@ -583,7 +651,7 @@ class MoE(nn.Module):
         if self.shared is not None:
             s = self.shared
             y = y + s["w2"](F.silu(s["w1"](x)) * s["w3"](x))
-        load = expert_load(indices, c.n_routed_experts)
+        load = _expert_load(indices, c.n_routed_experts)
         self.last_routing = Routing(indices.detach().cpu(), weights.detach().cpu(), load.cpu())
         if self.training and c.balance in BIAS_MODES:
             self._load_since_update += load.float()
@@ -592,10 +660,10 @@ class MoE(nn.Module):
             if c.balance == "aux_loss":
                 if c.score_func == "sigmoid":
                     probs = probs / probs.sum(dim=-1, keepdim=True)  # normalise, as V3's eq. 19
-                self.aux_loss = load_balance_loss(probs, indices, c.aux_alpha)
+                self.aux_loss = _load_balance_loss(probs, indices, c.aux_alpha)
             else:
                 seq_len = shape[-2] if len(shape) >= 3 else x.shape[0]
-                self.aux_loss = sequence_balance_loss(
+                self.aux_loss = _sequence_balance_loss(
                     probs.reshape(-1, seq_len, c.n_routed_experts),
                     indices.reshape(-1, seq_len, c.n_activated_experts), c.seq_alpha)
         return y.reshape(shape)
@@ -623,27 +691,46 @@ def bias_simulation(gamma: float, top_k: int, *, steps: int = 150, n_experts: in
     experts 0, 1 and 2 favoured by +3, +2 and +1; after each routing step the bias
     is updated from that step's load.
 
+    Args:
+        gamma: bias update speed, ``>= 0`` (0: the bias never moves).
+        top_k: experts per token, in ``[1, n_experts]``.
+        steps: update steps, in ``[1, 10**4]``.
+        n_experts: experts, in ``[4, 1024]`` (three favoured ones and others).
+        tokens: tokens routed per step, in ``[1, 2**16]``.
+        seed: random seed of the logits.
+
     Returns:
         One row per step ``0..steps``: ``step``, ``imbalance`` (max / mean load,
         before that step's update), ``gamma``, ``top_k``.
     """
-    if n_experts < 4:
-        raise ValueError(f"n_experts must be >= 4 (three favoured experts and others), "
-                         f"got {n_experts}")
-    g = torch.Generator().manual_seed(seed)
+    gamma = check_number("gamma", gamma, 0)
+    steps = check_int("steps", steps, 1, 10**4)
+    n_experts = check_int("n_experts", n_experts, 4, MAX_EXPERTS)
+    top_k = check_int("top_k", top_k, 1, n_experts)
+    tokens = check_int("tokens", tokens, 1, 2**16)
+    g = torch.Generator().manual_seed(check_seed("seed", seed))
     skew = torch.tensor([3.0, 2.0, 1.0] + [0.0] * (n_experts - 3))
     logits = torch.randn(tokens, n_experts, generator=g) + skew  # (tokens, n_experts)
     bias, rows = torch.zeros(n_experts), []
     for step in range(steps + 1):
-        load = expert_load(route(logits, top_k, bias=bias)[1], n_experts)
+        load = _expert_load(_route(logits, top_k, score_func="softmax", bias=bias,
+                                   route_scale=1.0, n_groups=1, topk_groups=1)[1], n_experts)
         rows.append({"step": step, "imbalance": imbalance(load), "gamma": gamma, "top_k": top_k})
-        bias = update_bias(bias, load, gamma)
+        bias = _update_bias(bias, load, gamma)
     return pd.DataFrame(rows)
 
 
 def bias_simulation_grid(gammas: tuple[float, ...] = BIAS_SIM_GAMMAS,
                          top_ks: tuple[int, ...] = BIAS_SIM_TOP_K, **kwargs) -> pd.DataFrame:
-    """:func:`bias_simulation` for every pair of ``gammas`` and ``top_ks``, stacked."""
+    """:func:`bias_simulation` for every pair of ``gammas`` and ``top_ks``, stacked.
+
+    ``kwargs`` go to :func:`bias_simulation` (``steps``, ``n_experts``, ``tokens``, ``seed``).
+    """
+    for name, values in (("gammas", gammas), ("top_ks", top_ks)):
+        if not isinstance(values, (list, tuple)) or not values:
+            raise ValueError(f"{name} must be a non-empty list or tuple, got {values!r}")
+    gammas = [check_number(f"gammas[{i}]", g, 0) for i, g in enumerate(gammas)]
+    top_ks = [check_int(f"top_ks[{i}]", k, 1, MAX_EXPERTS) for i, k in enumerate(top_ks)]
     return pd.concat([bias_simulation(g, k, **kwargs) for g in gammas for k in top_ks],
                      ignore_index=True)
 
@@ -703,6 +790,11 @@ def activated_params_table(toy: dict[str, int]) -> pd.DataFrame:
     from explainer.architecture import load_config, param_counts
     from explainer.costs import load_models
 
+    if not isinstance(toy, dict) or not {"total", "activated"} <= set(toy):
+        raise ValueError(f"toy must be a dict with 'total' and 'activated' parameter counts "
+                         f"(model.param_counts()), got {toy!r}")
+    total = check_int("toy['total']", toy["total"], 1)
+    check_int("toy['activated']", toy["activated"], 1, total)
     published = load_models()
     rows = [{"model": "this chapter's tiny MoE LM", "total": toy["total"],
              "activated": toy["activated"], "published total": None,
@@ -719,6 +811,12 @@ def activated_params_table(toy: dict[str, int]) -> pd.DataFrame:
 
 def format_params_table(table: pd.DataFrame) -> pd.DataFrame:
     """:func:`activated_params_table` as text for the page: counts with commas, share in %."""
+    columns = ("total", "activated", "published total", "published activated",
+               "activated share")
+    if not isinstance(table, pd.DataFrame) or not set(columns) <= set(table.columns):
+        raise ValueError(f"table must be a DataFrame of activated_params_table() with columns "
+                         f"{list(columns)}, got "
+                         f"{list(table.columns) if isinstance(table, pd.DataFrame) else table!r}")
     shown = table.copy().astype(object)
     for col in ("total", "activated", "published total", "published activated"):
         shown[col] = table[col].map(lambda v: "" if pd.isna(v) else f"{v:,.0f}")

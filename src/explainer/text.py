@@ -61,8 +61,10 @@ def say(text: str) -> None:
     JupyterLab (:func:`escape_dollars`).
 
     Raises:
-        ValueError: if ``text`` is not a string.
+        ValueError: if ``text`` is not a non-empty string.
     """
     from IPython.display import Markdown, display
 
+    if not isinstance(text, str) or not text:
+        raise ValueError(f"text must be a non-empty string, got {text!r}")
     display(Markdown(escape_dollars(escape_html(text))))
