@@ -66,6 +66,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from explainer import costs
+from explainer.checks import SEED_MAX, check_int, check_number, check_seed, check_tensor
 from explainer.controls import Choice, Slider
 
 __all__ = [
@@ -96,6 +97,7 @@ __all__ = [
 
 # the five exact designs the issue names, plus DSA-style sparse MLA
 ATTENTION_KINDS = ("mha", "gqa", "mqa", "mla_naive", "mla_absorb", "mla_sparse")
+_MAX_SIZE = 2**24  # any size or length (V3's longest context: 128K = 2**17 tokens)
 _ZERO_OK = ("q_lora_rank",)  # 0 = no query compression (V3's ModelArgs convention)
 _FLOATS = {"rope_theta": 1, "rope_factor": 0, "mscale": 0}  # real-valued fields, lower bounds
 
@@ -135,13 +137,9 @@ class AttentionConfig:
         for f in fields(self):
             v = getattr(self, f.name)
             if f.name in _FLOATS:
-                low = _FLOATS[f.name]
-                if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > low:
-                    raise ValueError(f"{f.name} must be a number > {low}, got {v!r}")
+                check_number(f.name, v, _FLOATS[f.name], lo_open=True)
                 continue
-            low = 0 if f.name in _ZERO_OK else 1
-            if isinstance(v, bool) or not isinstance(v, int) or v < low:
-                raise ValueError(f"{f.name} must be an int >= {low}, got {v!r}")
+            check_int(f.name, v, 0 if f.name in _ZERO_OK else 1, _MAX_SIZE)
         if self.qk_rope_head_dim % 2:
             raise ValueError(
                 f"qk_rope_head_dim must be even (RoPE rotates pairs), got {self.qk_rope_head_dim}")
@@ -200,8 +198,15 @@ def precompute_freqs_cis(dim: int, max_seq_len: int, theta: float = 10000.0, *,
     Returns:
         complex128 tensor (max_seq_len, dim // 2).
     """
-    if dim <= 0 or dim % 2:
+    if check_int("dim", dim, 2, _MAX_SIZE) % 2:
         raise ValueError(f"dim must be a positive even int, got {dim!r}")
+    max_seq_len = check_int("max_seq_len", max_seq_len, 1, _MAX_SIZE)
+    theta = check_number("theta", theta, 1, lo_open=True)
+    if original_seq_len is not None:
+        check_int("original_seq_len", original_seq_len, 1, _MAX_SIZE)
+    rope_factor = check_number("rope_factor", rope_factor, 0, lo_open=True)
+    check_int("beta_fast", beta_fast, 1, _MAX_SIZE)
+    check_int("beta_slow", beta_slow, 1, _MAX_SIZE)
     inv = 1.0 / theta ** (torch.arange(0, dim, 2, dtype=torch.float64) / dim)  # (dim/2,)
     if original_seq_len is not None and max_seq_len > original_seq_len:
         def correction_dim(rotations: float) -> float:  # the pair index that turns `rotations` times
@@ -231,6 +236,25 @@ def apply_rotary_emb(x: torch.Tensor, freqs_cis: torch.Tensor) -> torch.Tensor:
     Returns:
         Tensor shaped like ``x``.
     """
+    check_tensor("x", x, ndim=4, kind="float", finite=True, nonempty=True)
+    if x.shape[-1] % 2:
+        raise ValueError(f"x's last dim must be even (pairs are rotated), got {tuple(x.shape)}")
+    check_tensor("freqs_cis", freqs_cis, ndim=2, nonempty=True)
+    if not freqs_cis.is_complex() or not bool(torch.isfinite(torch.view_as_real(freqs_cis)).all()):
+        raise ValueError(f"freqs_cis must be a finite complex tensor (precompute_freqs_cis), got "
+                         f"dtype {freqs_cis.dtype}")
+    if bool(((freqs_cis.abs() - 1).abs() > 1e-4).any()):
+        raise ValueError("freqs_cis must hold rotations, complex numbers of modulus 1 "
+                         "(precompute_freqs_cis)")
+    b, s, h, d = x.shape
+    if freqs_cis.shape != (s, d // 2):
+        raise ValueError(f"freqs_cis must have shape ({s}, {d // 2}) to match x, got "
+                         f"{tuple(freqs_cis.shape)}")
+    return _apply_rotary_emb(x, freqs_cis)
+
+
+def _apply_rotary_emb(x: torch.Tensor, freqs_cis: torch.Tensor) -> torch.Tensor:
+    """:func:`apply_rotary_emb` without its checks (the layers, once per call)."""
     b, s, h, d = x.shape
     if freqs_cis.shape != (s, d // 2):
         raise ValueError(f"freqs_cis must have shape ({s}, {d // 2}), got {tuple(freqs_cis.shape)}")
@@ -275,7 +299,7 @@ class _Attention(nn.Module):
         q = self.wq(x) if self.config.q_lora_rank == 0 else self.wq_b(self.q_norm(self.wq_a(x)))
         q = q.view(b, s, self.n_heads, self.qk_head_dim)
         q_nope, q_pe = torch.split(q, [self.qk_nope_head_dim, self.qk_rope_head_dim], dim=-1)
-        return q_nope, apply_rotary_emb(q_pe, freqs)
+        return q_nope, _apply_rotary_emb(q_pe, freqs)
 
     def _cache_names(self) -> tuple[str, ...]:
         raise NotImplementedError
@@ -321,6 +345,11 @@ class _Attention(nn.Module):
         if not isinstance(x, torch.Tensor) or x.dim() != 3 or x.shape[-1] != c.dim:
             shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
             raise ValueError(f"x must have shape (batch, seq, dim={c.dim}), got {shape}")
+        if not x.is_floating_point():
+            raise ValueError(f"x must be a floating-point tensor, got dtype {x.dtype}")
+        if freqs_cis is not None and not isinstance(freqs_cis, torch.Tensor):
+            raise ValueError(f"freqs_cis must be None or a complex torch.Tensor, got "
+                             f"{type(freqs_cis).__name__}")
         b, s, _ = x.shape
         if not 1 <= b <= c.max_batch_size:
             raise ValueError(
@@ -364,7 +393,8 @@ class GQA(_Attention):
 
     def __init__(self, config: AttentionConfig, n_kv_heads: int) -> None:
         super().__init__(config)
-        if not (isinstance(n_kv_heads, int) and 1 <= n_kv_heads <= config.n_heads
+        if not (isinstance(n_kv_heads, int) and not isinstance(n_kv_heads, bool)
+                and 1 <= n_kv_heads <= config.n_heads
                 and config.n_heads % n_kv_heads == 0):
             raise ValueError(f"n_kv_heads must divide n_heads={config.n_heads}, got {n_kv_heads!r}")
         c = config
@@ -549,21 +579,29 @@ def lightning_index_scores(q_index: torch.Tensor, k_index: torch.Tensor,
     Returns:
         (batch, q_len, k_len) scores.
     """
-    if q_index.dim() != 4 or k_index.dim() != 3 or weights.dim() != 3:
-        raise ValueError("q_index, k_index, weights must be 4-D, 3-D, 3-D tensors")
+    for name, t, ndim in (("q_index", q_index, 4), ("k_index", k_index, 3),
+                          ("weights", weights, 3)):
+        check_tensor(name, t, ndim=ndim, kind="float", finite=True, nonempty=True)
     b, sq, nh, d = q_index.shape
     if k_index.shape[0] != b or k_index.shape[2] != d:
-        raise ValueError(f"k_index must have shape ({b}, k_len, {d}), got {tuple(k_index.shape)}")
+        raise ValueError(f"k_index must have shape ({b}, k_len, {d}) to match q_index, got "
+                         f"{tuple(k_index.shape)}")
     if weights.shape != (b, sq, nh):
-        raise ValueError(f"weights must have shape {(b, sq, nh)}, got {tuple(weights.shape)}")
+        raise ValueError(f"weights must have shape {(b, sq, nh)} to match q_index, got "
+                         f"{tuple(weights.shape)}")
+    return _lightning_index_scores(q_index, k_index, weights)
+
+
+def _lightning_index_scores(q_index: torch.Tensor, k_index: torch.Tensor,
+                            weights: torch.Tensor) -> torch.Tensor:
+    """:func:`lightning_index_scores` without its checks (the indexer's forward pass)."""
     logits = torch.einsum("bshd,btd->bsht", q_index, k_index).relu()  # (B, Sq, nh, T)
     return torch.einsum("bsht,bsh->bst", logits, weights)
 
 
 def _check_top_k(top_k) -> int:
-    if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
-        raise ValueError(f"top_k must be an int >= 1, got {top_k!r}")
-    return top_k
+    """``top_k`` if it is an int in [1, 2**24]."""
+    return check_int("top_k", top_k, 1, _MAX_SIZE)
 
 
 def topk_sparse_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
@@ -590,10 +628,13 @@ def topk_sparse_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
     for name, t in (("q", q), ("k", k), ("v", v)):
         if not isinstance(t, torch.Tensor) or t.dim() != 4:
             raise ValueError(f"{name} must be a 4-D tensor (batch, heads, seq, head_dim)")
+        check_tensor(name, t, ndim=4, kind="float", finite=True, nonempty=True)
+    check_tensor("index_scores", index_scores, ndim=3, kind="float", finite=True)
     b, h, sq, d = q.shape
     sk = k.shape[2]
     if k.shape[:2] != (b, h) or k.shape[3] != d or sk < sq:
-        raise ValueError(f"k must have shape ({b}, {h}, k_len>={sq}, {d}), got {tuple(k.shape)}")
+        raise ValueError(f"k must have shape ({b}, {h}, k_len>={sq}, {d}) to match q, got "
+                         f"{tuple(k.shape)}")
     if v.shape[:3] != k.shape[:3]:
         raise ValueError(f"v must have shape ({b}, {h}, {sk}, v_dim), got {tuple(v.shape)}")
     if index_scores.shape != (b, sq, sk):
@@ -639,7 +680,7 @@ class LightningIndexer(nn.Module):
         self.k_cache[:b, start_pos:end] = self.k_norm(self.wk(x))
         q = self.wq(x).view(b, s, self.n_heads, self.head_dim)
         w = self.weights_proj(x) * (self.n_heads ** -0.5 * self.head_dim ** -0.5)  # as V3.2
-        return lightning_index_scores(q, self.k_cache[:b, :end], w)
+        return _lightning_index_scores(q, self.k_cache[:b, :end], w)
 
 
 class SparseMLA(MLA):
@@ -771,6 +812,13 @@ def attention_macs(seq_len: int, head_dim: int, *, q_len: int | None = None,
     Returns:
         ``{"pairs", "attention", "indexer", "total"}`` (ints).
     """
+    seq_len = check_int("seq_len", seq_len, 1, _MAX_SIZE)
+    if q_len is not None:
+        check_int("q_len", q_len, 1, seq_len)
+    for name, value, low in (("head_dim", head_dim, 1), ("n_heads", n_heads, 1),
+                             ("index_head_dim", index_head_dim, 0),
+                             ("index_n_heads", index_n_heads, 0)):
+        check_int(name, value, low, _MAX_SIZE)
     q_len = seq_len if q_len is None else q_len
     if not (isinstance(seq_len, int) and isinstance(q_len, int) and 1 <= q_len <= seq_len):
         raise ValueError(f"need ints 1 <= q_len <= seq_len, got q_len={q_len!r}, "
@@ -791,6 +839,8 @@ def work_curve(seq_lens=(1024, 2048, 4096, 8192, 16384, 32768), top_k: int = 512
         Rows of ``seq_len``, ``method`` (``"dense"`` or ``"top-<k>"``), ``pairs`` and
         ``macs`` (:func:`attention_macs`, one head, indexer not included).
     """
+    _check_top_k(top_k)
+    check_int("head_dim", head_dim, 1, _MAX_SIZE)
     rows = []
     for L in seq_lens:
         for method, k in (("dense", None), (f"top-{top_k}", top_k)):
@@ -821,9 +871,18 @@ def make_retrieval_task(seq_len: int, *, batch: int = 16, n_needles: int = 4,
     the answer is at least ``3/4 · seq_len`` tokens away. Dense attention finds it;
     sparse attention finds it only if the needle is among the ``top_k`` it keeps.
     """
+    n_needles = check_int("n_needles", n_needles, 1, 1024)
     if not (isinstance(seq_len, int) and seq_len >= 4 * n_needles + 4):
         raise ValueError(f"seq_len must be an int >= 4·n_needles + 4, got {seq_len!r}")
-    g = torch.Generator().manual_seed(seed)
+    check_int("seq_len", seq_len, 1, 2**20)
+    batch = check_int("batch", batch, 1, 1024)
+    head_dim = check_int("head_dim", head_dim, 1, 1024)
+    n_values = check_int("n_values", n_values, 1, 1024)
+    if batch * seq_len * (head_dim + n_values) > 2**27:
+        raise ValueError(f"batch · seq_len · (head_dim + n_values) must be at most 2**27 "
+                         f"(memory), got {batch * seq_len * (head_dim + n_values)}")
+    sharpness = check_number("sharpness", sharpness, 0, lo_open=True)
+    g = torch.Generator().manual_seed(check_seed("seed", seed))
     k = F.normalize(torch.randn(batch, 1, seq_len, head_dim, generator=g), dim=-1)
     labels = torch.randint(n_values, (batch, seq_len), generator=g)
     v = F.one_hot(labels, n_values).to(k.dtype).unsqueeze(1)  # (B, 1, L, n_values)
@@ -848,6 +907,11 @@ def retrieval_accuracy(task: RetrievalTask, top_k: int | None, *, index_head_dim
         ``{"accuracy", "recall"}``: fraction of queries answered right, and fraction
         whose needle was among the kept keys (1.0 for dense).
     """
+    if not isinstance(task, RetrievalTask):
+        raise ValueError(f"task must be a RetrievalTask (make_retrieval_task), got "
+                         f"{type(task).__name__}")
+    index_head_dim = check_int("index_head_dim", index_head_dim, 1, 1024)
+    seed = check_seed("seed", seed)
     b, _, n_q, d = task.q.shape
     L = task.k.shape[2]
     pos = torch.arange(L - n_q, L)
@@ -887,6 +951,21 @@ def retrieval_curve(seq_lens=(1024, 4096, 16384), top_ks=None, *, index_head_dim
         Dense attention is the row with ``top_k == seq_len`` (computed without the indexer;
         keeping every key gives the same result, which the tests check).
     """
+    for name, value in (("seq_lens", seq_lens), ("top_ks", top_ks)):
+        if value is not None and (not isinstance(value, (list, tuple)) or not value):
+            raise ValueError(f"{name} must be a non-empty list or tuple of ints, got {value!r}")
+    if seq_lens is None:
+        raise ValueError("seq_lens must be a non-empty list or tuple of ints, got None")
+    seq_lens = [check_int(f"seq_lens[{i}]", L, 1, 2**20) for i, L in enumerate(seq_lens)]
+    if top_ks is not None:
+        top_ks = [_check_top_k(k) for k in top_ks]
+    batch = check_int("batch", batch, 1, 1024)
+    n_needles = check_int("n_needles", n_needles, 1, 1024)
+    index_head_dim = check_int("index_head_dim", index_head_dim, 1, 1024)
+    seed = check_seed("seed", seed)
+    if seed == SEED_MAX:
+        raise ValueError(f"seed must be an int in [0, {SEED_MAX - 1}] (seed + 1 seeds the "
+                         f"indexer), got {seed}")
     if top_ks is None:
         top_ks = [2 ** i for i in range(int(math.log2(max(seq_lens))) + 1)]
     rows = []
@@ -955,6 +1034,11 @@ def shape_report(n_heads: int = 16, head_dim: int = 32, qk_rope_head_dim: int = 
     Raises:
         ValueError: a shape :class:`AttentionConfig` refuses (e.g. groups not dividing heads).
     """
+    steps = check_int("steps", steps, 1, 1024)
+    seed = check_int("seed", seed, 0, SEED_MAX - 1)  # seed + 1 seeds the input
+    for name, value in (("n_heads", n_heads), ("head_dim", head_dim),
+                        ("qk_rope_head_dim", qk_rope_head_dim), ("kv_lora_rank", kv_lora_rank)):
+        check_int(name, value, 1, 1024)  # the controls reach 128 heads, 512 latent width
     c = AttentionConfig(dim=64, n_heads=n_heads, q_lora_rank=0, kv_lora_rank=kv_lora_rank,
                         qk_nope_head_dim=head_dim, qk_rope_head_dim=qk_rope_head_dim,
                         v_head_dim=head_dim, max_seq_len=steps, n_kv_groups=n_kv_groups)
