@@ -21,7 +21,8 @@ How the test holds the API to it:
   listed in :data:`VALID_VALUES`, each with why; callables left out are in :data:`SKIP`, each
   with why. Any other outcome than ``clean``/``ok`` fails the test.
 
-``python tests/test_bad_input.py`` prints the counts by outcome (and every failing case).
+``python tests/test_bad_input.py`` prints the counts by outcome (``-v``: every failing case;
+``--only moe,grpo``: those modules only).
 """
 
 from __future__ import annotations
@@ -44,7 +45,12 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 MODULES = ("gpt", "mtp", "moe_dispatch", "distill", "pipeline", "fp8", "architecture",
-           "architecture_v4", "data", "controls", "outcomes", "story", "tables")
+           "architecture_v4", "data", "controls", "outcomes", "story", "tables", "moe",
+           "attention", "costs", "facts", "claims", "text")
+# Modules whose valid calls are written (in VALID and SKIP below, moved to PENDING_VALID and
+# PENDING_SKIP) but whose library checks are not in yet: ``python tests/test_bad_input.py
+# --only reasoning`` surveys them. Move a module to MODULES once all its cases pass.
+PENDING = ("reasoning", "grpo", "moe_lm")
 LIMIT_S = 10.0  # per call: every valid call here takes well under a second
 NAN, INF = float("nan"), float("inf")
 OOV = "\u00e9\u20ac\u4e2d"  # characters no model of the book knows
@@ -86,6 +92,15 @@ def _mtp():
 
 
 @functools.cache
+def _moby_dir() -> Path:
+    """A stand-in for the Moby-Dick package's data folder (one line per chapter file)."""
+    folder = _tmp() / "moby"
+    folder.mkdir(exist_ok=True)
+    for name in _m("mtp").MOBY_DICK_PARTS:
+        (folder / name).write_text(f"{name}: a paragraph long enough to be kept, at forty.\n")
+    return folder
+
+
 def _mtp_file() -> Path:
     from explainer import mtp
 
@@ -161,6 +176,78 @@ def _chart():
         _slider().param(), _choice().param())
 
 
+def _moe_config():
+    from explainer.moe import MoEConfig
+
+    return MoEConfig(d_model=8, n_routed_experts=4, n_shared_experts=1, n_activated_experts=2,
+                     moe_inter_dim=8)
+
+
+@functools.cache
+def _moe():
+    from explainer.moe import MoE
+
+    torch.manual_seed(0)
+    return MoE(_moe_config()).eval()
+
+
+def _dispatch_args() -> dict:
+    g = torch.Generator().manual_seed(0)
+    return dict(x=torch.randn(3, 8, generator=g), weights=torch.rand(3, 2, generator=g),
+                indices=torch.tensor([[0, 1], [1, 2], [3, 0]]),
+                w1=torch.randn(4, 8, 6, generator=g), w2=torch.randn(4, 6, 8, generator=g),
+                w3=torch.randn(4, 8, 6, generator=g))
+
+
+def _attn_config_dict() -> dict:
+    return dict(dim=16, n_heads=2, q_lora_rank=0, kv_lora_rank=8, qk_nope_head_dim=8,
+                qk_rope_head_dim=4, v_head_dim=8, max_seq_len=16, n_kv_groups=1,
+                max_batch_size=1, rope_theta=10000.0, index_n_heads=2, index_head_dim=8,
+                index_topk=4, original_seq_len=4096, rope_factor=40.0, beta_fast=32,
+                beta_slow=1, mscale=1.0)
+
+
+def _attn_config():
+    from explainer.attention import AttentionConfig
+
+    return AttentionConfig(**_attn_config_dict())
+
+
+def _attn_layer(cls: str):
+    from explainer import attention
+
+    torch.manual_seed(0)
+    layer = (attention.GQA(_attn_config(), 1) if cls == "GQA"
+             else getattr(attention, cls)(_attn_config()))
+    return layer.eval()
+
+
+@functools.cache
+def _claims():
+    from explainer.claims import load_claims
+
+    return load_claims(check_seeds=False)
+
+
+@functools.cache
+def _moe_lm():
+    from explainer.gpt import GPT
+    from explainer.moe_lm import lm_config
+
+    torch.manual_seed(0)
+    return GPT(lm_config("abcdefgh", _moe_config(), block_size=8, n_layers=1,
+                         n_heads=2)).eval()
+
+
+@functools.cache
+def _moe_lm_file() -> Path:
+    from explainer import moe_lm
+
+    path = _tmp() / "moe_lm.pt"
+    moe_lm.save(_moe_lm(), path)
+    return path
+
+
 def _m(module: str):
     return importlib.import_module(f"explainer.{module}")
 
@@ -210,11 +297,13 @@ VALID: dict[str, Any] = {
         generator=torch.Generator().manual_seed(0))),
     "mtp.block_param_count": lambda: (_m("mtp").block_param_count, dict(d=8, bias=True)),
     "mtp.module_param_count": lambda: (_m("mtp").module_param_count, dict(d=8, bias=True)),
-    "mtp.build_corpus": lambda: (_m("mtp").build_corpus, dict(root=ROOT)),
+    "mtp.build_corpus": lambda: (_m("mtp").build_corpus, dict(data_dir=_moby_dir())),
     "mtp.char_class": lambda: (_m("mtp").char_class, dict(ch="a")),
+    "mtp.distinct_trigram_share": lambda: (_m("mtp").distinct_trigram_share,
+                                           dict(text="call me ishmael some years ago")),
     "mtp.load": lambda: (_m("mtp").load, dict(path=_mtp_file())),
     "mtp.load_pretrained": lambda: (_m("mtp").load_pretrained, dict(name="plain")),
-    "mtp.passage": lambda: (_m("mtp").passage, dict(prompt="The main", n_tokens=3,
+    "mtp.passage": lambda: (_m("mtp").passage, dict(prompt="The ship", n_tokens=3,
                                                     name="mtp")),
     "mtp.save": lambda: (_m("mtp").save, dict(model=_mtp(), path=_tmp() / "m.pt",
                                               meta={"a": 1}, half=True)),
@@ -343,6 +432,220 @@ VALID: dict[str, Any] = {
     "tables.table": lambda: (_m("tables").table, dict(
         df=pd.DataFrame({"a": [1.5]}), formats=None, caption="c", index=False,
         wrap=True)),
+    # ------------------------------------------------------------------ moe
+    "moe.MoEConfig": lambda: (_m("moe").MoEConfig, dict(
+        d_model=8, n_routed_experts=4, n_shared_experts=1, n_activated_experts=2,
+        moe_inter_dim=8, score_func="softmax", route_scale=1.0, balance="none", gamma=0.001,
+        aux_alpha=0.01, n_expert_groups=1, n_limited_groups=1, seq_alpha=1e-4)),
+    "moe.MoE": lambda: (_m("moe").MoE, dict(config=_moe_config())),
+    "moe.route": lambda: (_m("moe").route, dict(
+        logits=_x(3, 8), top_k=2, score_func="sigmoid", bias=torch.zeros(8), route_scale=1.0,
+        n_groups=2, topk_groups=1)),
+    "moe.gate_args": lambda: (_m("moe").gate_args, dict(config=_moe_config())),
+    "moe.expert_load": lambda: (_m("moe").expert_load, dict(
+        indices=torch.tensor([[0, 1], [1, 2]]), n_experts=4)),
+    "moe.imbalance": lambda: (_m("moe").imbalance, dict(load=torch.tensor([1.0, 2.0, 3.0]))),
+    "moe.update_bias": lambda: (_m("moe").update_bias, dict(
+        bias=torch.zeros(4), expert_load=torch.tensor([1.0, 2.0, 3.0, 2.0]), gamma=0.001)),
+    "moe.load_balance_loss": lambda: (_m("moe").load_balance_loss, dict(
+        probs=torch.softmax(_x(3, 4), -1), indices=torch.tensor([[0, 1], [1, 2], [2, 3]]),
+        alpha=1.0)),
+    "moe.sequence_balance_loss": lambda: (_m("moe").sequence_balance_loss, dict(
+        scores=torch.softmax(_x(3, 4), -1)[None], indices=torch.tensor([[[0, 1], [1, 2],
+                                                                        [2, 3]]]),
+        alpha=1e-4)),
+    **{f"moe.dispatch_{how}": (lambda how=how: (getattr(_m("moe"), f"dispatch_{how}"),
+                                                _dispatch_args()))
+       for how in ("gather", "grouped", "naive")},
+    "moe.bias_simulation": lambda: (_m("moe").bias_simulation, dict(
+        gamma=0.01, top_k=2, steps=3, n_experts=8, tokens=16, seed=0)),
+    "moe.bias_simulation_grid": lambda: (_m("moe").bias_simulation_grid, dict(
+        gammas=(0.0, 0.01), top_ks=(1, 2), steps=2, tokens=16)),
+    "moe.activated_params_table": lambda: (_m("moe").activated_params_table, dict(
+        toy={"total": 100, "activated": 40})),
+    "moe.format_params_table": lambda: (_m("moe").format_params_table, dict(
+        table=_m("moe").activated_params_table({"total": 100, "activated": 40}))),
+    # ------------------------------------------------------------------ reasoning
+    "reasoning.ReasonerConfig": lambda: (_m("reasoning").ReasonerConfig, dict(
+        fmt="cot", max_digits=2, n_layer=1, n_head=2, n_embd=8)),
+    "reasoning.Reasoner": lambda: (_m("reasoning").Reasoner, dict(
+        model=_reasoner().model, config=_reasoner().config, device="cpu")),
+    "reasoning.Reasoner.generate": lambda: (_reasoner().generate, dict(
+        problems=["12+34", "5+5"], temperature=1.0, samples=2, seed=0, batch_size=4)),
+    "reasoning.Reasoner.solve": lambda: (_reasoner().solve, dict(
+        problems=["12+34"], temperature=1.0, samples=2, seed=0)),
+    "reasoning.Reasoner.save": lambda: (_reasoner().save, dict(path=_tmp() / "r.pt")),
+    "reasoning.accuracy": lambda: (_m("reasoning").accuracy, dict(
+        reasoner=_reasoner(), problems=["12+34", "5+5"], temperature=1.0, seed=0)),
+    "reasoning.count_carries": lambda: (_m("reasoning").count_carries, dict(problem="19+28")),
+    "reasoning.decode": lambda: (_m("reasoning").decode, dict(ids=[1, 10, 2])),
+    "reasoning.encode": lambda: (_m("reasoning").encode, dict(text="12+34=")),
+    "reasoning.format_example": lambda: (_m("reasoning").format_example, dict(
+        problem="12+34", fmt="cot", max_digits=5)),
+    "reasoning.load_pretrained": lambda: (_m("reasoning").load_pretrained, dict(
+        fmt="cot", device="cpu")),
+    "reasoning.majority_vote": lambda: (_m("reasoning").majority_vote, dict(
+        answers=[46, 46, None, 45])),
+    "reasoning.make_problems": lambda: (_m("reasoning").make_problems, dict(
+        n=3, digits=2, seed=0)),
+    "reasoning.parse_answer": lambda: (_m("reasoning").parse_answer, dict(
+        text=_m("reasoning").format_example("12+34", "cot"), fmt="cot")),
+    "reasoning.pass_at_k": lambda: (_m("reasoning").pass_at_k, dict(n=10, c=3, k=2)),
+    "reasoning.train": lambda: (_m("reasoning").train, dict(
+        fmt="cot", seconds=None, steps=2, seed=0,
+        config=_m("reasoning").ReasonerConfig(fmt="cot", max_digits=2, n_layer=1, n_head=2,
+                                              n_embd=8),
+        batch_size=4, lr=3e-3, device="cpu", log_every=1, callback=None, cot_share=None,
+        init=None)),
+    "reasoning.uses_scratchpad": lambda: (_m("reasoning").uses_scratchpad, dict(
+        text=_m("reasoning").format_example("12+34", "cot"))),
+    # ------------------------------------------------------------------ grpo
+    "grpo.accuracy_reward": lambda: (_m("grpo").accuracy_reward, dict(
+        problem="12+34", text=_m("reasoning").format_example("12+34", "cot"))),
+    "grpo.format_reward": lambda: (_m("grpo").format_reward, dict(
+        problem="12+34", text=_m("reasoning").format_example("12+34", "cot"))),
+    "grpo.length_reward": lambda: (_m("grpo").length_reward, dict(
+        problem="12+34", text=_m("reasoning").format_example("12+34", "cot"))),
+    "grpo.slipped_steps": lambda: (_m("grpo").slipped_steps, dict(
+        problem="12+34", text=_m("reasoning").format_example("12+34", "cot"), part="any")),
+    "grpo.group_advantages": lambda: (_m("grpo").group_advantages, dict(
+        rewards=torch.tensor([[1.0, 0.0, 1.0, 0.0]]), eps=1e-4)),
+    "grpo.k3_kl": lambda: (_m("grpo").k3_kl, dict(
+        logp=-torch.rand(2, 3), ref_logp=-torch.rand(2, 3))),
+    "grpo.grpo_loss": lambda: (_m("grpo").grpo_loss, dict(
+        logp=torch.full((2, 3), -1.0), old_logp=torch.full((2, 3), -1.1),
+        ref_logp=torch.full((2, 3), -0.9), advantages=torch.tensor([1.0, -1.0]),
+        mask=torch.ones(2, 3), clip_eps=0.2, beta=0.04)),
+    "grpo.load_checkpoint": lambda: (_m("grpo").load_checkpoint, dict(step=1)),
+    "grpo.rollout_stats": lambda: (_m("grpo").rollout_stats, dict(
+        policy=_reasoner(), problems=["12+34", "5+5"], temperature=1.0, samples=2, seed=0)),
+    "grpo.train_grpo": lambda: (_m("grpo").train_grpo, dict(
+        policy=_reasoner(), steps=1, group_size=2, problems_per_step=2, lr=3e-4, beta=0.04,
+        clip_eps=0.2, temperature=1.0, seed=0, seconds=None, callback=None,
+        reward="accuracy", iterations=1, digits=2)),
+    # ------------------------------------------------------------------ attention
+    "attention.AttentionConfig": lambda: (_m("attention").AttentionConfig, dict(
+        _attn_config_dict())),
+    **{f"attention.{cls}": (lambda cls=cls: (getattr(_m("attention"), cls),
+                                             dict(config=_attn_config())))
+       for cls in ("LightningIndexer", "SparseMLA")},
+    "attention.GQA": lambda: (_m("attention").GQA, dict(config=_attn_config(),
+                                                       n_kv_heads=1)),
+    "attention.MLA": lambda: (_m("attention").MLA, dict(
+        config=_attn_config(), attn_impl="absorb", rope="decoupled")),
+    **{f"attention.{cls}.forward": (lambda cls=cls: (_attn_layer(cls).forward, dict(
+        x=_x(6, 16)[None], start_pos=0, freqs_cis=None)))
+       for cls in ("GQA", "MLA", "SparseMLA")},
+    "attention.apply_rotary_emb": lambda: (_m("attention").apply_rotary_emb, dict(
+        x=_x(6, 8)[None, :, None], freqs_cis=_m("attention").precompute_freqs_cis(8, 6))),
+    "attention.precompute_freqs_cis": lambda: (_m("attention").precompute_freqs_cis, dict(
+        dim=8, max_seq_len=16, theta=10000.0, original_seq_len=8, rope_factor=4.0,
+        beta_fast=32, beta_slow=1)),
+    "attention.attention_macs": lambda: (_m("attention").attention_macs, dict(
+        seq_len=64, head_dim=8, q_len=16, top_k=8, n_heads=2, index_head_dim=4,
+        index_n_heads=2)),
+    "attention.work_curve": lambda: (_m("attention").work_curve, dict(
+        seq_lens=(64, 128), top_k=16, head_dim=8)),
+    "attention.formula_bytes_per_token": lambda: (_m("attention").formula_bytes_per_token, dict(
+        kind="mla_absorb", config=_attn_config(), bytes_per_element=2)),
+    "attention.lightning_index_scores": lambda: (_m("attention").lightning_index_scores, dict(
+        q_index=_x(6, 8).reshape(1, 3, 2, 8), k_index=_x(5, 8)[None],
+        weights=torch.ones(1, 3, 2))),
+    "attention.make_attention": lambda: (_m("attention").make_attention, dict(
+        kind="gqa", config=_attn_config(), device=None, dtype=None)),
+    "attention.make_retrieval_task": lambda: (_m("attention").make_retrieval_task, dict(
+        seq_len=32, batch=2, n_needles=2, head_dim=8, n_values=4, sharpness=16.0, seed=0)),
+    "attention.retrieval_accuracy": lambda: (_m("attention").retrieval_accuracy, dict(
+        task=_m("attention").make_retrieval_task(32, batch=2, n_needles=2, head_dim=8),
+        top_k=8, index_head_dim=4, seed=1)),
+    "attention.retrieval_curve": lambda: (_m("attention").retrieval_curve, dict(
+        seq_lens=(32,), top_ks=(4, 8), index_head_dim=4, batch=2, n_needles=2, seed=0)),
+    "attention.shape_report": lambda: (_m("attention").shape_report, dict(
+        n_heads=2, head_dim=8, qk_rope_head_dim=4, kv_lora_rank=8, n_kv_groups=1, steps=2,
+        seed=0)),
+    "attention.topk_sparse_attention": lambda: (_m("attention").topk_sparse_attention, dict(
+        q=_x(6, 8).reshape(1, 2, 3, 8), k=_x(8, 8, 1).reshape(1, 2, 4, 8),
+        v=_x(8, 8, 2).reshape(1, 2, 4, 8), index_scores=_x(3, 4)[None], top_k=2)),
+    # ------------------------------------------------------------------ costs
+    "costs.api_cost_usd": lambda: (_m("costs").api_cost_usd, dict(
+        input_tokens=1000, output_tokens=4000, usd_per_m_input=0.55, usd_per_m_output=2.19)),
+    "costs.attention_training_flops_per_token": lambda: (
+        _m("costs").attention_training_flops_per_token, dict(
+            n_layers=2, seq_len=128, n_heads=4, qk_head_dim=16, v_head_dim=16)),
+    "costs.days_expr": lambda: (_m("costs").days_expr, dict(hours="datum.h",
+                                                           n_gpus="n_gpus")),
+    "costs.gpu_hours_expr": lambda: (_m("costs").gpu_hours_expr, dict(
+        flops="datum.flops", peak_tflops="peak_tflops", mfu="mfu")),
+    "costs.kv_cache_table": lambda: (_m("costs").kv_cache_table, dict(
+        configs={"toy": _m("architecture").load_config("toy")}, n_kv_groups=1,
+        bytes_per_element=2)),
+    "costs.what_if_flops_expr": lambda: (_m("costs").what_if_flops_expr, dict(prefix="")),
+    "costs.what_if_cost_expr": lambda: (_m("costs").what_if_cost_expr, dict(prefix="")),
+    "costs.gpu_hours": lambda: (_m("costs").gpu_hours, dict(
+        flops=3e24, peak_flops_per_gpu=989e12, mfu=0.4)),
+    "costs.inference_flops_per_token": lambda: (_m("costs").inference_flops_per_token, dict(
+        active_params=37e9)),
+    "costs.kv_cache_bytes_per_token": lambda: (_m("costs").kv_cache_bytes_per_token, dict(
+        kind="mla", n_layers=2, n_heads=4, head_dim=16, n_kv_groups=2, kv_lora_rank=32,
+        qk_rope_head_dim=8, bytes_per_element=2)),
+    "costs.training_cost_usd": lambda: (_m("costs").training_cost_usd, dict(
+        gpu_hours=2.788e6, usd_per_gpu_hour=2.0)),
+    "costs.training_flops": lambda: (_m("costs").training_flops, dict(
+        active_params=37e9, tokens=14.8e12)),
+    "costs.what_if_cost_usd": lambda: (_m("costs").what_if_cost_usd, dict(
+        usd_per_gpu_hour=2.0, mfu=0.4, tokens_t=14.8, active_params_b=37, peak_tflops=989)),
+    # ------------------------------------------------------------------ facts
+    "facts.Bill": lambda: (_m("facts").Bill, dict(
+        model="DeepSeek-V3", stages=_m("facts").training_bill().stages)),
+    "facts.Bill.share": lambda: (_m("facts").training_bill().share, dict(
+        stage="pre-training")),
+    "facts.Bill.days_on": lambda: (_m("facts").training_bill().days_on, dict(n_gpus=2048)),
+    "facts.api_price_gap": lambda: (_m("facts").api_price_gap, dict(
+        model="DeepSeek-R1", reference="OpenAI o1")),
+    "facts.era_multiples": lambda: (_m("facts").era_multiples, dict(eras=None)),
+    "facts.benchmark_gaps": lambda: (_m("facts").benchmark_gaps, dict(
+        model="DeepSeek-R1", reference="OpenAI o1-1217")),
+    "facts.benchmark_summary": lambda: (_m("facts").benchmark_summary, dict(
+        gaps=None, near=1.0)),
+    "facts.one_tenth": lambda: (_m("facts").one_tenth, dict(
+        model="DeepSeek-V3", reference="Llama 3.1 405B")),
+    "facts.projected_run": lambda: (_m("facts").projected_run, dict(
+        flops=3e24, mfu=0.4, usd_per_gpu_hour=2.0, gpu="H800", precision="bf16")),
+    "facts.reported_mfu": lambda: (_m("facts").reported_mfu, dict(model="Llama 3.1 405B")),
+    "facts.training_bill": lambda: (_m("facts").training_bill, dict(model="DeepSeek-V3")),
+    "facts.training_compute": lambda: (_m("facts").training_compute, dict(precision="bf16")),
+    "facts.with_attention": lambda: (_m("facts").with_attention, dict(precision="bf16")),
+    # ------------------------------------------------------------------ claims
+    **{f"claims.{f}": (lambda f=f: (getattr(_m("claims"), f), dict(df=_claims())))
+       for f in ("headline_claims", "recomputed_claims", "source_support", "verdict_counts",
+                 "verdict_totals")},
+    "claims.article_name": lambda: (_m("claims").article_name, dict(
+        seed_file="004_a.txt")),
+    "claims.seed_label": lambda: (_m("claims").seed_label, dict(
+        seed_file=_claims()["seed_file"].iloc[0])),
+    "claims.load_claims": lambda: (_m("claims").load_claims, dict(check_seeds=False)),
+    "claims.validate_claims": lambda: (_m("claims").validate_claims, dict(
+        df=_claims(), seeds_dir=None, check_seeds=False)),
+    # ------------------------------------------------------------------ moe_lm
+    "moe_lm.MoELM": lambda: (_m("moe_lm").MoELM, dict(config=_moe_lm().config, ffn=None)),
+    "moe_lm.MoELM.forward": lambda: (_moe_lm().forward, dict(
+        idx=torch.tensor([[0, 1, 2]]), kv_cache=None, return_hidden=False)),
+    "moe_lm.encode": lambda: (_m("moe_lm").encode, dict(text="cab", vocab="abc")),
+    "moe_lm.lm_config": lambda: (_m("moe_lm").lm_config, dict(
+        vocab="abcdefgh", moe=_moe_config(), block_size=8, n_layers=1, n_heads=2)),
+    "moe_lm.load": lambda: (_m("moe_lm").load, dict(path=_moe_lm_file())),
+    "moe_lm.routing_table": lambda: (_m("moe_lm").routing_table, dict(
+        model=_moe_lm(), text="abcab")),
+    "moe_lm.save": lambda: (_m("moe_lm").save, dict(
+        model=_moe_lm(), path=_tmp() / "moe_lm_saved.pt", half=True)),
+    "moe_lm.load_corpus": lambda: (_m("moe_lm").load_corpus, dict(seeds_dir=None)),
+    "moe_lm.train": lambda: (_m("moe_lm").train, dict(
+        moe=_moe_config(), steps=2, batch_size=2, block_size=8, n_layers=1, n_heads=2,
+        lr=3e-3, seed=0, text="abcdefgh" * 16, device="cpu", show_progress=False)),
+    # ------------------------------------------------------------------ text
+    "text.escape_dollars": lambda: (_m("text").escape_dollars, dict(markdown="$5 and $6")),
+    "text.escape_html": lambda: (_m("text").escape_html, dict(markdown="a < b")),
+    "text.say": lambda: (_m("text").say, dict(text="a $5 <b>sentence</b>")),
 }
 
 
@@ -367,15 +670,29 @@ SKIP = {
         "story.author_roles", "story.team_facts", "story.r1_names_on_v3",
         "controls.Slider.param", "controls.Slider.widget", "controls.Slider.bind_spec",
         "controls.Choice.param", "controls.Choice.widget", "controls.Choice.bind_spec",
-        "controls.Text.widget", "controls.Button.widget"], "no parameters"),
+        "controls.Text.widget", "controls.Button.widget", "moe.MoE.update_bias",
+        "moe.MoEConfig.to_dict", "moe.MoEConfig.param_counts", "moe.load_benchmark",
+        "moe.load_expert_load", "moe.load_runs", "moe.load_training_log",
+        "reasoning.ReasonerConfig.gpt_config", "grpo.load_eval", "grpo.load_log",
+        "grpo.load_samples", "attention.SparseMLA.cache_tensors",
+        "attention.cache_elements_expr", "costs.load_attention_shapes", "costs.load_clusters",
+        "costs.load_gpus", "costs.load_models", "costs.load_prices", "costs.load_seed_table",
+        "costs.load_training_runs", "facts.Bill.with_total", "facts.load_seed_eras",
+        "facts.load_seed_valuations", "facts.scale_references", "facts.seed_table_check",
+        "moe_lm.MoELM.aux_loss", "moe_lm.MoELM.update_biases", "moe_lm.MoELM.param_counts",
+        "moe_lm.load_balance_models"], "no parameters"),
     # result records: built by the library's own trainers and simulators, never from input
     **dict.fromkeys(["gpt.TrainResult", "distill.DistillResult", "pipeline.PipelineResult",
-                     "story.TeamFacts"], "a result record the library fills in"),
+                     "story.TeamFacts", "moe.Routing", "reasoning.TrainResult",
+                     "grpo.GRPOResult", "attention.RetrievalTask", "moe_lm.TrainResult"],
+                    "a result record the library fills in"),
     # hot paths: the layers' forward passes run once per layer per token inside GPT.forward,
     # generate and the MTP loop, which check their inputs at the entry point; a check here
     # would cost time in every decoding step (CONTRIBUTING, "Validating input")
     **dict.fromkeys(["gpt.GPT.output_head", "gpt.Block.forward", "gpt.MLP.forward",
-                     "gpt.CausalSelfAttention.forward", "mtp.MTPModule.forward"],
+                     "gpt.CausalSelfAttention.forward", "mtp.MTPModule.forward",
+                    "moe_lm.MoELM.output_head", "moe.MoE.forward",
+                    "attention.LightningIndexer.forward"],
                     "a layer's forward pass, inside the decoding loop"),
     # take any value by design: a Vega-Lite spec walked generically, a choice's own check
     "controls.spec_nodes": "walks any JSON-like value; anything else yields nothing",
@@ -385,6 +702,9 @@ SKIP = {
     # *parts: a path under data/ (read_csv's name covers the same check)
     "data.data_path": "takes *parts; read_csv(name) runs the same check",
 }
+
+PENDING_VALID = {n: VALID.pop(n) for n in list(VALID) if n.split(".")[0] in PENDING}
+PENDING_SKIP = {n: SKIP.pop(n) for n in list(SKIP) if n.split(".")[0] in PENDING}
 
 # Parameters whose kind cannot be read from an annotation.
 KINDS = {
@@ -407,12 +727,22 @@ KINDS = {
     ("controls.Choice", "labels"): "texts",
     **{(f"controls.{c}", "name"): "identifier" for c in ("Slider", "Choice", "Text", "Button")},
     ("architecture.ModelConfig", "name"): "label",
+    # costs' formulas take a number or an array of numbers (``Number``)
+    **{(f"costs.{f}", p): "float" for f, ps in {
+        "api_cost_usd": ("input_tokens", "output_tokens", "usd_per_m_input", "usd_per_m_output"),
+        "gpu_hours": ("flops", "peak_flops_per_gpu", "mfu"),
+        "inference_flops_per_token": ("active_params",),
+        "training_cost_usd": ("gpu_hours", "usd_per_gpu_hour"),
+        "training_flops": ("active_params", "tokens"),
+        "what_if_cost_usd": ("usd_per_gpu_hour", "mfu", "tokens_t", "active_params_b",
+                             "peak_tflops")}.items() for p in ps},
     ("architecture.ModelConfig", "source_id"): "label",
 }
 # Parameters that are text (may hold characters no vocabulary knows), not names to look up.
 TEXT = {"prompt", "text", "vocab", "ch", "starts_with", "first", "second", "label", "caption",
         "input_tokens", "output_tokens", "usd_per_m_input", "usd_per_m_output", "share",
-        "tooltip", "placeholder", "default"}
+        "tooltip", "placeholder", "default", "markdown", "hours", "n_gpus", "flops",
+        "peak_tflops", "mfu", "prefix"}
 OBJECTS = ("GPT", "GPTConfig", "MTPLM", "MTPConfig", "Reasoner", "Cluster", "ModelConfig",
            "MoEConfig", "KVCache", "FFNFactory", "Generator", "Callable", "device")
 
@@ -492,8 +822,9 @@ _VALID_VALUE_RULES: list[tuple[set[str], list[tuple[str, str]]]] = [
     # empty text encodes to no ids and back; "" is GPTConfig's "no vocabulary"
     ({"empty"}, [("gpt.CharTokenizer.encode", "text"), ("gpt.CharTokenizer.decode", "ids"),
                  ("gpt.GPTConfig", "vocab")]),
-    # a corpus may hold any character (it is split into paragraphs, not encoded)
-    ({"out of vocabulary", "empty"}, [("mtp.split_corpus", "text")]),
+    # a corpus or a passage may hold any character (split into paragraphs or words, not encoded)
+    ({"out of vocabulary", "empty"}, [("mtp.split_corpus", "text"),
+                                      ("mtp.distinct_trigram_share", "text")]),
     # labels, captions, a vocabulary's characters, the start of an event's text and Vega
     # expressions (assembled as text; Vega parses them on the page) may use any character
     ({"out of vocabulary"}, [
@@ -519,6 +850,35 @@ _VALID_VALUE_RULES: list[tuple[set[str], list[tuple[str, str]]]] = [
     ({"empty"}, [("fp8.quantize", "x")]),
     # block=None means one scale for the whole tensor
     ({"None"}, [("fp8.quantize", "block"), ("fp8.dequantize", "block")]),
+    # a zero bias speed or loss weight switches that balancing off (V3 sets gamma to 0.0 for
+    # its last 500B tokens; 0.0 is the first of BIAS_SIM_GAMMAS); no shared expert
+    ({"zero"}, [("moe.MoEConfig", "gamma"), ("moe.MoEConfig", "aux_alpha"),
+                ("moe.MoEConfig", "seq_alpha"), ("moe.MoEConfig", "n_shared_experts"),
+                ("moe.bias_simulation", "gamma"), ("moe.update_bias", "gamma"),
+                ("moe.load_balance_loss", "alpha"), ("moe.sequence_balance_loss", "alpha")]),
+    # no input or output tokens cost nothing
+    ({"zero"}, [("costs.api_cost_usd", "input_tokens"), ("costs.api_cost_usd", "output_tokens")]),
+    # Vega expressions are assembled as text (Vega parses them on the page); a prefix may be
+    # empty (the params themselves) or any text ("datum.")
+    ({"out of vocabulary"}, [("costs.days_expr", "hours"), ("costs.days_expr", "n_gpus"),
+                             ("costs.gpu_hours_expr", "flops"),
+                             ("costs.gpu_hours_expr", "peak_tflops"),
+                             ("costs.gpu_hours_expr", "mfu")]),
+    ({"out of vocabulary", "empty"}, [("costs.what_if_cost_expr", "prefix"),
+                                      ("costs.what_if_flops_expr", "prefix")]),
+    # escaping takes any text, the empty string too; a sentence may hold any character
+    ({"out of vocabulary", "empty"}, [("text.escape_dollars", "markdown"),
+                                      ("text.escape_html", "markdown")]),
+    ({"out of vocabulary"}, [("text.say", "text")]),
+    # position 0 is the first token; no query compression; an indexer of no heads or width
+    # counts no indexer work (attention_macs' defaults)
+    ({"zero"}, [("attention.GQA.forward", "start_pos"), ("attention.MLA.forward", "start_pos"),
+                ("attention.SparseMLA.forward", "start_pos"),
+                ("attention.AttentionConfig", "q_lora_rank"),
+                ("attention.attention_macs", "index_head_dim"),
+                ("attention.attention_macs", "index_n_heads")]),
+    # expert_load counts indices of any shape (flattened); no tokens give all-zero counts
+    ({"wrong rank", "empty"}, [("moe.expert_load", "indices")]),
 ]
 VALID_VALUES: dict[tuple[str, str], set[str]] = {}
 for _labels, _keys in _VALID_VALUE_RULES:
@@ -651,7 +1011,8 @@ def _judge(param: str, must_raise: bool, how: str, result: Any) -> str:
 
 def run_cases(qualname: str) -> list[dict[str, Any]]:
     """Every bad-value case of one callable: one dict per case, with its ``outcome``."""
-    fn, valid = VALID[qualname]()
+    calls = {**VALID, **PENDING_VALID}
+    fn, valid = calls[qualname]()
     how, result = _call(fn, valid)
     assert how == "returned", f"{qualname}: the valid call failed: {how} {result!r}"
     sig = inspect.signature(fn)
@@ -668,7 +1029,7 @@ def run_cases(qualname: str) -> list[dict[str, Any]]:
                 if valid[param.name] is None:
                     continue
                 value = _tensor_variant(valid[param.name], value)
-            fn, kwargs = VALID[qualname]()  # fresh objects: a bad call may leave state behind
+            fn, kwargs = calls[qualname]()  # fresh objects: a bad call may leave state behind
             kwargs[param.name] = value
             t0 = time.perf_counter()
             how, result = _call(fn, kwargs)
@@ -740,7 +1101,7 @@ def survey() -> pd.DataFrame:
 
     env = dict(os.environ, OMP_NUM_THREADS="1")
     rows = []
-    for name in sorted(VALID):
+    for name in _selected():
         try:
             out = subprocess.run([sys.executable, __file__, "--one", name], env=env,
                                  capture_output=True, text=True, timeout=300).stdout
@@ -748,6 +1109,14 @@ def survey() -> pd.DataFrame:
         except subprocess.TimeoutExpired:
             rows.append(dict(callable=name, outcome="hang", label="(all)", param="", detail=""))
     return pd.DataFrame(rows)
+
+
+def _selected() -> list[str]:
+    """The callables to survey: all, or those of ``--only mod1,mod2`` (the CLI)."""
+    if "--only" not in sys.argv:
+        return sorted(VALID)
+    mods = sys.argv[sys.argv.index("--only") + 1].split(",")
+    return [n for n in sorted({**VALID, **PENDING_VALID}) if n.split(".")[0] in mods]
 
 
 def _one(name: str) -> None:
@@ -774,7 +1143,7 @@ if __name__ == "__main__":
     pd.set_option("display.width", 250)
     pd.set_option("display.max_colwidth", 110)
     if "--inproc" in sys.argv:  # quicker, but a hang slows every later case
-        cases = pd.DataFrame([c for name in sorted(VALID) for c in run_cases(name)])
+        cases = pd.DataFrame([c for name in _selected() for c in run_cases(name)])
     else:
         cases = survey()
     if "-v" in sys.argv:
