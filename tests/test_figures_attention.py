@@ -85,4 +85,6 @@ def test_reader_tables_have_units_and_no_raw_numbers():
 
 def test_retrieval_at_live_twin_keeps_k_or_dense_rows():
     t = fig.retrieval_at(11)  # k = 2048: dense at 1K, 2048 at 4K and 16K
-    assert t["top_k"].to_dict() == {1024: 1024, 4096: 2048, 16384: 2048}
+    kept = dict(zip(t.data["sequence length (tokens)"], t.data["k kept"]))
+    assert kept == {1024: 1024, 4096: 2048, 16384: 2048}
+    assert "k = 2,048" in t.caption and "%" in t.to_html()

@@ -1,10 +1,13 @@
-"""JupyterLab: a chapter's live widgets recompute, and charts draw offline.
+"""JupyterLab: every chapter runs, reads and responds as it does on the web (issue #29).
 
 Starts JupyterLab on 127.0.0.1 over a temporary copy of `chapters/` (so nothing
-it saves touches the repository), opens the at-a-glance chapter in headless
-Chromium with every request off 127.0.0.1 refused, runs all cells, then types
-a new value into the ipywidgets slider and checks that Python recomputed the
-table and redrew the chart.
+it saves touches the repository), with every request off 127.0.0.1 refused, and
+for each chapter: runs all cells; fails on an error output, on anything written to
+stderr, on text typeset as maths (a `$` amount read as LaTeX), on MyST markup shown
+literally, on a chart that draws nothing; then moves every live control (slider,
+dropdown) and presses every button, and fails if the output beside it does not
+change. Training buttons run under a short budget (`EXPLAINER_BUTTON_SECONDS`).
+The at-a-glance test also types a value and checks the recomputed numbers.
 
 Every wait is bounded, and a wait that runs out fails naming the cells JupyterLab
 still shows as running (``[*]``), so a stalled cell is a loud failure (issue #10).
@@ -36,15 +39,28 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+BUTTON_SECONDS = "3"  # how long a training button may run in this test
+CHAPTERS = sorted(p.stem for p in (ROOT / "chapters").glob("*.ipynb"))
+
+
 def _start_lab(work: Path):
     """Start JupyterLab on a free port; ``(process, url)``, or ``(None, None)`` if it exits."""
+    import json
+    import os
+
     port = _free_port()
+    # every cell rendered (not windowed), so that the checks see the whole notebook
+    tracker = work / "settings" / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
+    tracker.parent.mkdir(parents=True, exist_ok=True)
+    tracker.write_text(json.dumps({"windowingMode": "none"}))
     cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", "--ip=127.0.0.1",
            f"--port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={TOKEN}",
            f"--ServerApp.root_dir={work / 'chapters'}",
            f"--LabApp.user_settings_dir={work / 'settings'}", f"--LabApp.workspaces_dir={work / 'ws'}",
            "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {**os.environ, "EXPLAINER_BUTTON_SECONDS": BUTTON_SECONDS}
+    env.pop("EXPLAINER_BOOK_BUILD", None)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     url = f"http://127.0.0.1:{port}"
     for _ in range(240):
         if proc.poll() is not None:  # the port was taken meanwhile: the caller tries another
@@ -144,3 +160,134 @@ def test_widgets_recompute_live_and_charts_draw_offline(lab, browser):
         assert outside == [], f"requests left 127.0.0.1: {outside}"
     finally:
         context.close()
+
+
+def _shut_down_kernels(lab: str) -> None:
+    """Stop every kernel the test started (each chapter gets a fresh one; idle ones cost CPU)."""
+    import json
+
+    with urllib.request.urlopen(f"{lab}/api/sessions?token={TOKEN}", timeout=10) as r:
+        sessions = json.load(r)
+    for s in sessions:
+        req = urllib.request.Request(f"{lab}/api/sessions/{s['id']}?token={TOKEN}", method="DELETE")
+        urllib.request.urlopen(req, timeout=30).close()
+
+
+def _open_and_run_all(page, lab: str, chapter: str) -> None:
+    # a workspace of its own, reset: only this notebook open (Lab restores the last layout)
+    page.goto(f"{lab}/lab/workspaces/{chapter}/tree/{chapter}.ipynb?reset&token={TOKEN}")
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=90_000)
+    select_kernel = page.locator(".jp-Dialog").get_by_role("button", name="Select")
+    try:  # a fresh JupyterLab may ask which kernel to start
+        select_kernel.click(timeout=5_000)
+    except PlaywrightTimeout:
+        pass
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status=idle]", state="attached",
+                           timeout=90_000)
+    page.locator(".lm-MenuBar-item", has_text="Run").first.click()
+    page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+    _wait_until_idle(page, f"{chapter}: Run All Cells", 180_000)
+
+
+def _wait_until_idle(page, what: str, timeout_ms: int) -> None:
+    """Every code cell has run ([n]: prompts, none [*] or blank) and the kernel is idle."""
+    try:
+        page.wait_for_function("""() => {
+            const prompts = [...document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputPrompt')];
+            const ind = [...document.querySelectorAll('.jp-Notebook-ExecutionIndicator')];
+            return prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent))
+                && ind.length > 0 && ind.every(i => i.dataset.status === 'idle');
+        }""", timeout=timeout_ms, polling=500)
+    except PlaywrightTimeout:
+        pytest.fail(f"{what} did not finish within {timeout_ms / 1000:.0f} s; "
+                    f"cells still running: {_running_cells(page)}")
+
+
+_READS = """() => {
+  const nb = document.querySelector('.jp-Notebook');
+  const texts = sel => [...nb.querySelectorAll(sel)].map(e => e.innerText.slice(0, 200));
+  const charts = [...nb.querySelectorAll('.vega-embed')].map(v => {
+    const svg = v.querySelector('svg');
+    return svg ? svg.querySelectorAll('path, rect, line, circle, text').length
+               : (v.querySelector('canvas') ? 1 : 0);
+  });
+  const md = [...nb.querySelectorAll('.jp-MarkdownOutput, .jp-RenderedHTMLCommon')].map(e => e.innerText).join('\\n');
+  return {
+    errors: texts('[data-mime-type="application/vnd.jupyter.error"]'),
+    stderr: texts('[data-mime-type="application/vnd.jupyter.stderr"]'),
+    maths: [...nb.querySelectorAll('mjx-container, .MathJax, .katex, .math')].map(e => {
+      const cell = e.closest('.jp-Cell'), all = [...nb.querySelectorAll('.jp-Cell')];
+      const around = (e.closest('td, p, li') || e.parentElement).innerText.slice(0, 120);
+      return 'cell ' + all.indexOf(cell) + ': ' + around.replace(/\\s+/g, ' ');
+    }),
+    literal_myst: (md.match(/\\{(term|ref|doc|numref|eq)\\}`[^`]*`|^\\([\\w-]+\\)=$/gm) || []).slice(0, 5),
+    charts,
+  };
+}"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_every_chapter_runs_reads_and_responds_in_jupyterlab(lab, browser, chapter):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    outside = []
+
+    def route(r):
+        if urlparse(r.request.url).hostname == "127.0.0.1" or r.request.url.startswith(("data:", "blob:")):
+            r.continue_()
+        else:
+            outside.append(r.request.url)
+            r.abort()
+
+    context.route("**/*", route)
+    page = context.new_page()
+    try:
+        _open_and_run_all(page, lab, chapter)
+        seen = page.evaluate(_READS)
+        assert seen["errors"] == [], f"{chapter}: error outputs {seen['errors']}"
+        assert seen["stderr"] == [], f"{chapter}: written to stderr {seen['stderr']}"
+        assert seen["maths"] == [], f"{chapter}: text typeset as maths {seen['maths']}"
+        assert seen["literal_myst"] == [], f"{chapter}: MyST markup shown as text {seen['literal_myst']}"
+        assert all(n > 0 for n in seen["charts"]), f"{chapter}: a chart draws nothing {seen['charts']}"
+        _move_every_control(page, chapter)
+        seen = page.evaluate(_READS)
+        assert seen["errors"] == [] and seen["stderr"] == [], (chapter, seen["errors"], seen["stderr"])
+        assert outside == [], f"requests left 127.0.0.1: {outside}"
+    finally:
+        context.close()
+        _shut_down_kernels(lab)
+
+
+def _move_every_control(page, chapter: str) -> None:
+    """Each live panel (a widget box with an output): move each slider one step, pick another
+    option in each dropdown, press each button; the panel's output must change each time."""
+    panels = page.locator(".jp-OutputArea-output .widget-vbox:has(> .widget-output)")
+    for i in range(panels.count()):
+        panel = panels.nth(i)
+        panel.scroll_into_view_if_needed()
+        out = panel.locator(":scope > .widget-output").last
+        controls = [("slider", s) for s in panel.locator(".widget-slider .noUi-handle, .widget-slider input[type=range]").all()]
+        controls += [("dropdown", d) for d in panel.locator(".widget-dropdown select").all()]
+        controls += [("button", b) for b in panel.locator(":scope > button.jupyter-button, .widget-hbox > button.jupyter-button").all()]
+        for kind, control in controls:
+            before = out.inner_html()
+            if kind == "slider":
+                control.focus()
+                page.keyboard.press("ArrowRight")
+                if out.inner_html() == before:  # at the end of its range: go the other way
+                    page.keyboard.press("ArrowLeft")
+                    page.keyboard.press("ArrowLeft")
+            elif kind == "dropdown":
+                options = control.locator("option").all()
+                current = control.evaluate("s => s.selectedIndex")
+                control.select_option(index=(current + 1) % len(options))
+            else:
+                control.click()
+            try:
+                page.wait_for_function(
+                    "([o, b]) => o.innerHTML !== b && !o.querySelector('.jp-OutputArea-output:empty')",
+                    arg=[out.element_handle(), before], timeout=60_000, polling=250)
+            except PlaywrightTimeout:
+                pytest.fail(f"{chapter}: live panel {i}: moving a {kind} changed nothing")
+            if kind == "button":
+                _wait_until_idle(page, f"{chapter}: live panel {i}'s button", 180_000)

@@ -66,12 +66,28 @@ def test_book_build_shows_the_static_chart_bound_to_the_controls(monkeypatch, sh
     assert "controls below work on this page" in shown[0].data
 
 
-def test_a_live_kernel_shows_the_panel_not_the_static_chart(monkeypatch, shown):
+def test_a_live_kernel_shows_the_widgets_driving_the_pages_chart_and_the_computation(
+        monkeypatch, shown):
     monkeypatch.delenv(widgets.BOOK_BUILD_ENV, raising=False)
-    widgets.live_or_static([K, MODE], lambda k, mode: f"{k}{mode}", _static())
-    # outside a kernel the Output widget passes what compute returned straight to display
-    assert shown[0] == "2a" and type(shown[-1]).__name__ == "VBox" and len(shown) == 2
-    assert [type(w).__name__ for w in shown[-1].children] == ["IntSlider", "Dropdown", "Output"]
+    static = _static()
+    widgets.live_or_static([K, MODE], lambda k, mode: f"{k}{mode}", static)
+    # outside a kernel the Output widget passes what compute returned straight to display:
+    # the page's chart at the widgets' values (its own page controls dropped), then compute's
+    chart, text, box = shown
+    params = {p["name"]: p for p in chart.to_dict()["params"]}
+    assert params["k"]["value"] == 2 and params["mode"]["value"] == "a"
+    assert not any("bind" in p for p in params.values())
+    assert all("bind" in p for p in static.to_dict()["params"])  # the page's chart untouched
+    assert text == "2a" and type(box).__name__ == "VBox"
+    assert [type(w).__name__ for w in box.children] == ["IntSlider", "Dropdown", "Output"]
+    box.children[0].value = 5
+    assert {p["name"]: p["value"] for p in shown[-2].to_dict()["params"]}["k"] == 5
+    assert shown[-1] == "5a"
+
+
+def test_at_values_refuses_a_name_the_chart_has_no_param_for():
+    with pytest.raises(ValueError, match="not found: \\['nope'\\]"):
+        widgets.at_values(_static(), {"nope": 1})
 
 
 def test_a_button_only_cell_says_the_page_shows_the_books_own_run(monkeypatch, shown):

@@ -188,8 +188,9 @@ class Choice:
 
         labels = self.labels or tuple(str(o) for o in self.options)
         cls = w.RadioButtons if self.radio else w.Dropdown
+        # as wide as the sliders, so that a long option reads whole ("BF16 dense", not "BF16 de")
         return cls(options=list(zip(labels, self.options)), value=self.default,
-                   description=self.label, style=_STYLE)
+                   description=self.label, style=_STYLE, layout=w.Layout(**_LAYOUT))
 
     def bind_spec(self) -> dict[str, Any]:
         """The ``bind`` part of :meth:`param` as it appears in a chart's JSON."""

@@ -8,7 +8,8 @@ them (``2.66 million``, ``$5.33 million``, ``3.29 × 10²⁴``, ``34%``), a miss
 an em dash with its meaning in the caption, the index becomes an ordinary first
 column (or is dropped), and wide tables scroll inside their own box on a phone
 (``explainer.css``; the same rule is inlined for JupyterLab). The table carries
-MathJax's ``tex2jax_ignore`` class, so JupyterLab never typesets two dollar amounts as maths.
+MathJax's ``tex2jax_ignore`` and ``mathjax_ignore`` classes (MathJax 2 and 3: JupyterLab 4
+heeds only the second), so JupyterLab never typesets two dollar amounts as maths.
 
 Formats are named per column (``formats={"GPU-hours": "count", "cost": "usd:4"}``; a
 ``:N`` suffix on ``auto``, ``count`` or ``usd`` keeps N significant figures);
@@ -199,7 +200,7 @@ def table(df: pd.DataFrame, *, formats: Mapping[str, str | Callable[[Any], str]]
     # escape="html": a cell or a column name from data can never become markup
     styler = (df.style.format(funcs, escape="html").format_index(escape="html", axis=1)
               .hide(axis="index").set_uuid(uid))
-    styler = styler.set_table_attributes('class="explainer-table tex2jax_ignore"')
+    styler = styler.set_table_attributes('class="explainer-table tex2jax_ignore mathjax_ignore"')
     styler = styler.set_table_styles([
         {"selector": "", "props": "border-collapse: collapse; font-size: 0.9em;"},
         {"selector": "th", "props": "text-align: left; padding: 0.25em 0.6em; "

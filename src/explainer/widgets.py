@@ -31,10 +31,32 @@ from typing import Any, TypeVar
 
 from explainer.controls import Button, Choice, Control, Slider, check_bound
 
-__all__ = ["BOOK_BUILD_ENV", "RUN_IT_YOURSELF", "badge", "in_book_build", "live_or_static", "live_panel", "progress"]
+__all__ = ["BOOK_BUILD_ENV", "BUDGET_ENV", "RUN_IT_YOURSELF", "at_values", "badge", "budget",
+           "in_book_build", "live_or_static", "live_panel", "progress"]
 
 BOOK_BUILD_ENV = "EXPLAINER_BOOK_BUILD"
+# seconds a training button may run at most; set by the JupyterLab test (tests/test_lab.py)
+# so that pressing every button stays short. Unset for readers: the buttons' own lengths.
+BUDGET_ENV = "EXPLAINER_BUTTON_SECONDS"
 T = TypeVar("T")
+
+
+def budget(seconds: float) -> float:
+    """``seconds``, or less where :data:`BUDGET_ENV` caps how long a button may train.
+
+    Raises:
+        ValueError: if the cap in the environment is not a positive number.
+    """
+    cap = os.environ.get(BUDGET_ENV)
+    if cap is None:
+        return seconds
+    try:
+        value = float(cap)
+    except ValueError:
+        value = float("nan")
+    if not value > 0 or value == float("inf"):
+        raise ValueError(f"{BUDGET_ENV} must be a positive number of seconds, got {cap!r}")
+    return min(seconds, value)
 
 
 def in_book_build() -> bool:
@@ -48,8 +70,9 @@ def live_panel(controls: Sequence[Control], compute: Callable[..., Any]) -> Any:
     Args:
         controls: the declared controls. Each non-button control's value is passed to
             ``compute`` as a keyword named after the control.
-        compute: returns what to show (chart, table, text) for the current values;
-            ``None`` shows nothing. Anything it prints or displays lands in the output.
+        compute: returns what to show (chart, table, text, or a tuple of them, shown in
+            order) for the current values; ``None`` shows nothing. Anything it prints or
+            displays lands in the output.
 
     Returns:
         an ``ipywidgets.VBox``. Without a :class:`~explainer.controls.Button` the output
@@ -67,8 +90,9 @@ def live_panel(controls: Sequence[Control], compute: Callable[..., Any]) -> Any:
         with out:
             out.clear_output(wait=True)
             result = compute(**{name: box.value for name, box in values.items()})
-            if result is not None:
-                display(result)
+            for part in result if isinstance(result, tuple) else (result,):
+                if part is not None:
+                    display(part)
 
     buttons = [boxes[c.name] for c in controls if isinstance(c, Button)]
     if buttons:
@@ -110,7 +134,48 @@ def live_or_static(controls: Sequence[Control], compute: Callable[..., Any], sta
         if static is not None:
             display(static)
         return
+    if hasattr(static, "to_dict") and any(isinstance(c, (Slider, Choice)) for c in controls):
+        # the page's chart, following the widgets, above the live computation: the notebook
+        # shows the picture the caption describes, and the numbers Python recomputed
+        def both(**values: Any) -> tuple[Any, Any]:
+            return at_values(static, values), compute(**values)
+
+        display(live_panel(controls, both))
+        return
     display(live_panel(controls, compute))
+
+
+def at_values(chart: Any, values: dict[str, Any]) -> Any:
+    """A copy of ``chart`` whose params named in ``values`` take those values, unbound (the
+    notebook's widgets drive it, so the chart's own page controls are dropped).
+
+    Raises:
+        ValueError: if a name in ``values`` is not a param of the chart.
+    """
+    import altair as alt
+
+    copy = chart.copy(deep=True)
+    found: set[str] = set()
+
+    def items(node: Any, attr: str) -> list[Any]:
+        got = getattr(node, attr, alt.Undefined)
+        return [] if got is alt.Undefined or got is None else list(got)
+
+    def walk(node: Any) -> None:
+        for p in items(node, "params"):
+            if getattr(p, "name", None) in values:
+                p.value = values[p.name]
+                p.bind = alt.Undefined
+                found.add(p.name)
+        for attr in ("layer", "hconcat", "vconcat", "concat"):
+            for sub in items(node, attr):
+                walk(sub)
+
+    walk(copy)
+    missing = set(values) - found
+    if missing:
+        raise ValueError(f"values must name params of the chart; not found: {sorted(missing)}")
+    return copy
 
 
 RUN_IT_YOURSELF = "how_made.html#run-it-yourself"

@@ -346,14 +346,25 @@ def sparse_accuracy(curve: pd.DataFrame) -> alt.LayerChart:
         + ". Longer sequences need a larger k with the same noisy indexer."))
 
 
-def retrieval_at(top_k_log2: int) -> pd.DataFrame:
-    """JupyterLab: re-run the retrieval task at k = 2^top_k_log2 (64 queries per length)."""
+def retrieval_at(top_k_log2: int) -> Any:
+    """Notebook: re-run the retrieval task at k = 2^top_k_log2 (64 queries per length).
+
+    Returns:
+        a reader's table, one row per sequence length (``.data`` holds the numbers).
+    """
     k = 2 ** int(top_k_log2)
     curve = attention.retrieval_curve(top_ks=[k], batch=16)
     # retrieval_curve adds each length's dense row: keep k's row, or the dense one if k >= L
     rows = curve[curve.top_k == curve.seq_len.clip(upper=k)]
-    return rows.set_index("seq_len")[["top_k", "accuracy", "recall", "attention_pairs",
-                                      "dense_pairs"]]
+    df = pd.DataFrame({"sequence length (tokens)": rows["seq_len"].to_numpy(),
+                       "k kept": rows["top_k"].to_numpy(),
+                       "accuracy": rows["accuracy"].to_numpy(),
+                       "indexer recall": rows["recall"].to_numpy(),
+                       "query-key pairs scored": rows["attention_pairs"].to_numpy(),
+                       "pairs, full attention": rows["dense_pairs"].to_numpy()})
+    return table(df, index=False, formats={"accuracy": "pct", "indexer recall": "pct"},
+                 caption=f"Rerun just now at k = {k:,} (64 queries per length; where k is at "
+                         f"least the length, attention is full).")
 
 
 def sparse_work(work: pd.DataFrame) -> alt.Chart:

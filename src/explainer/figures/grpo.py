@@ -326,7 +326,7 @@ def live_run(seconds: float = 300.0, seed: int = 1) -> None:
     from IPython.display import Markdown, display
 
     from explainer.reasoning import MAX_DIGITS, load_pretrained, make_problems
-    from explainer.widgets import progress
+    from explainer.widgets import budget, progress
 
     curve = w.Output()  # updated by setting its outputs, which works from any callback
     display(curve)
@@ -341,7 +341,7 @@ def live_run(seconds: float = 300.0, seed: int = 1) -> None:
         curve.append_display_data(run_curves(pd.DataFrame(rows), title="Your GRPO run"))
 
     base = load_pretrained("base")
-    result = grpo.train_grpo(base, seconds=seconds, seed=seed, callback=on_step)
+    result = grpo.train_grpo(base, seconds=budget(seconds), seed=seed, callback=on_step)
     bar.total = result.steps  # a run the clock stopped early still ends with a full bar
     bar.refresh()
     bar.close()

@@ -213,8 +213,9 @@ def train_live(seconds: float = 60.0) -> None:
     """
     import time
 
-    from explainer.widgets import progress
+    from explainer.widgets import budget, progress
 
+    seconds = budget(seconds)
     check = reasoning.make_problems(200, digits=reasoning.MAX_DIGITS, seed=77)
     done = {}
     for fmt in reasoning.FORMATS:
