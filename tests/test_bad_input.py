@@ -46,11 +46,11 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 MODULES = ("gpt", "mtp", "moe_dispatch", "distill", "pipeline", "fp8", "architecture",
            "architecture_v4", "data", "controls", "outcomes", "story", "tables", "moe",
-           "attention", "costs", "facts", "claims", "text")
+           "attention", "costs", "facts", "claims", "text", "reasoning")
 # Modules whose valid calls are written (in VALID and SKIP below, moved to PENDING_VALID and
 # PENDING_SKIP) but whose library checks are not in yet: ``python tests/test_bad_input.py
 # --only reasoning`` surveys them. Move a module to MODULES once all its cases pass.
-PENDING = ("reasoning", "grpo", "moe_lm")
+PENDING = ("grpo", "moe_lm")
 LIMIT_S = 10.0  # per call: every valid call here takes well under a second
 NAN, INF = float("nan"), float("inf")
 OOV = "\u00e9\u20ac\u4e2d"  # characters no model of the book knows
@@ -879,6 +879,22 @@ _VALID_VALUE_RULES: list[tuple[set[str], list[tuple[str, str]]]] = [
                 ("attention.attention_macs", "index_n_heads")]),
     # expert_load counts indices of any shape (flattened); no tokens give all-zero counts
     ({"wrong rank", "empty"}, [("moe.expert_load", "indices")]),
+    # the reasoners decode greedily at temperature 0 (the book's default)
+    ({"zero"}, [("reasoning.Reasoner.generate", "temperature"),
+                ("reasoning.Reasoner.solve", "temperature"),
+                ("reasoning.accuracy", "temperature")]),
+    # no problems, no correct samples: make_problems(0) is [], pass_at_k(n, 0, k) is 0.0
+    ({"zero"}, [("reasoning.make_problems", "n"), ("reasoning.pass_at_k", "c")]),
+    # empty text encodes to no ids and back, as gpt.CharTokenizer does
+    ({"empty"}, [("reasoning.encode", "text"), ("reasoning.decode", "ids")]),
+    # generated text is read as it comes: any string that does not parse has no answer
+    # (None) and no scratchpad (False), never an exception
+    ({"empty", "out of vocabulary"}, [("reasoning.parse_answer", "text"),
+                                      ("reasoning.uses_scratchpad", "text")]),
+    # a vote counts any integers exactly (no arithmetic on them): -1 or 2**70 wins a vote
+    # like any other answer; no answers at all, like no parsable one, elect None
+    # (test_reasoning pins majority_vote([]) is None)
+    ({"negative", "huge", "empty"}, [("reasoning.majority_vote", "answers")]),
 ]
 VALID_VALUES: dict[tuple[str, str], set[str]] = {}
 for _labels, _keys in _VALID_VALUE_RULES:

@@ -43,10 +43,11 @@ the unbiased estimator of Chen et al. 2021 (Codex, arXiv 2107.03374);
 from __future__ import annotations
 
 import math
+import numbers
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -57,7 +58,16 @@ import torch
 import torch.nn.functional as F
 
 from explainer import gpt
-from explainer.gpt import GPT, CharTokenizer, GPTConfig
+from explainer.checks import check_int, check_number, check_seed, check_text
+from explainer.gpt import (
+    _MAX_EMBD,
+    _MAX_HEADS,
+    _MAX_LAYERS,
+    GPT,
+    CharTokenizer,
+    GPTConfig,
+    _check_model,
+)
 
 __all__ = [
     "FORMATS",
@@ -104,6 +114,16 @@ _WEIGHTS = {"direct": "reasoner_direct.pt", "cot": "reasoner_cot.pt",
             "student_direct_grpo": "reasoner_student_direct_grpo.pt"}
 PRETRAINED = tuple(_WEIGHTS)  # names load_pretrained knows
 
+# caps on sizes that allocate or loop: a value past them is a typo, not an experiment
+_MAX_WIDTH = 18  # operand digits: sums stay below 2**63 (the training operands are int64)
+_MAX_SAMPLES = 1024  # answers per problem (the book samples at most 64)
+_MAX_ROWS = 2**20  # problems x samples decoded by one call (the book decodes at most 12,800)
+_MAX_BATCH = 2**16  # rows decoded together, or problems per training step
+_MAX_PROBLEMS = 2**20  # make_problems(n)
+_MAX_PASS_N = 2**16  # pass_at_k's n: math.comb stays fast (the book uses 64)
+_MAX_STEPS = 10**6  # training steps (the shipped runs take at most 2,000)
+_MAX_SECONDS = 24 * 3600.0  # a training budget of more than a day is a typo
+
 
 # --------------------------------------------------------------------------- text
 
@@ -141,6 +161,43 @@ def _parse_problem(problem: str, max_digits: int) -> tuple[int, int]:
     return int(m.group(1)), int(m.group(2))
 
 
+def _is_list(value: Any) -> bool:
+    """A list, tuple, array or Series (not a string, a mapping or a number)."""
+    return (not isinstance(value, (str, bytes, Mapping)) and hasattr(value, "__len__")
+            and hasattr(value, "__iter__"))
+
+
+def _check_problems(problems: Any, max_digits: int, *, single: bool = False) -> list[str]:
+    """A non-empty list of ``"a+b"`` strings of at most ``max_digits`` digits (``single``: a
+    lone string stands for a list of one); ValueError naming ``problems`` and the bad one."""
+    if single and isinstance(problems, str):
+        problems = [problems]
+    if not _is_list(problems) or not len(problems):
+        raise ValueError(f"problems must be a non-empty list of 'a+b' strings, got {problems!r}")
+    for i, p in enumerate(problems):
+        try:
+            _parse_problem(p, max_digits)
+        except ValueError as exc:
+            raise ValueError(f"problems[{i}]: {exc}") from None
+    return list(problems)
+
+
+def _check_device(device: Any) -> torch.device:
+    """A ``torch.device`` from ``"cpu"``, ``"cuda"``, ... (ValueError naming ``device``)."""
+    if not isinstance(device, (str, torch.device)):
+        raise ValueError(f"device must be a torch device such as 'cpu' or 'cuda', got {device!r}")
+    device = gpt._check_device(device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device must be one this machine has: {str(device)!r} is not available")
+    return device
+
+
+def _check_reasoner(name: str, value: Any) -> None:
+    if not isinstance(value, Reasoner):
+        raise ValueError(f"{name} must be an explainer.reasoning.Reasoner, got "
+                         f"{type(value).__name__}")
+
+
 def _prompt(a: int, b: int, max_digits: int) -> str:
     return f"{a:0{max_digits}d}+{b:0{max_digits}d}="
 
@@ -164,12 +221,13 @@ def format_example(problem: str, fmt: str, *, max_digits: int = MAX_DIGITS) -> s
     Args:
         problem: ``"a+b"`` with operands of 1 to ``max_digits`` digits.
         fmt: ``"direct"`` (answer only) or ``"cot"`` (scratchpad, then answer).
-        max_digits: operand width the prompt is padded to.
+        max_digits: operand width the prompt is padded to, 1 to 18.
 
     Returns:
         Text such as ``"00123+00456=000579."`` (direct).
     """
     _check_fmt(fmt)
+    max_digits = check_int("max_digits", max_digits, 1, _MAX_WIDTH)
     a, b = _parse_problem(problem, max_digits)
     return _prompt(a, b, max_digits) + _completion(a, b, fmt, max_digits)
 
@@ -180,11 +238,13 @@ def parse_answer(text: str, fmt: str) -> int | None:
     ``text`` is what :meth:`Reasoner.generate` returns (prompt included). Direct: the
     digits between ``=`` and the end mark ``.``. CoT: the digits between ``>`` and ``.``.
     Mixed: CoT if the completion has a ``>`` (see :func:`uses_scratchpad`), else direct.
-    Never raises on odd text: anything that does not parse gives ``None``.
+    Never raises on odd text: any string that does not parse gives ``None``.
+
+    Raises:
+        ValueError: ``text`` is not a string, or ``fmt`` is not one of :data:`MODEL_FORMATS`.
     """
     _check_fmt(fmt, MODEL_FORMATS)
-    if not isinstance(text, str):
-        return None
+    check_text("text", text, empty=True)
     head, sep, body = text.partition("=")  # skip the prompt
     if not sep:
         return None
@@ -199,7 +259,11 @@ def parse_answer(text: str, fmt: str) -> int | None:
 
 
 def uses_scratchpad(text: str) -> bool:
-    """Whether a generated ``text`` (prompt included) wrote a scratchpad (a ``>`` after ``=``)."""
+    """Whether a generated ``text`` (prompt included) wrote a scratchpad (a ``>`` after ``=``).
+
+    Any string may be asked (``""`` did not); anything else raises ``ValueError``.
+    """
+    check_text("text", text, empty=True)
     return ">" in text.partition("=")[2]
 
 
@@ -207,17 +271,17 @@ def make_problems(n: int, *, digits: int, seed: int) -> list[str]:
     """``n`` random addition problems whose operands both have exactly ``digits`` digits.
 
     Args:
-        n: number of problems (>= 0).
+        n: number of problems, 0 to 2**20.
         digits: operand width, 1 to :data:`MAX_DIGITS`.
-        seed: seed of the random generator (same seed, same problems).
+        seed: seed of the random generator (same seed, same problems), in [0, 2**63 - 1].
 
     Returns:
         Problem strings such as ``"123+456"``.
     """
-    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-        raise ValueError(f"n must be an integer >= 0, got {n!r}")
+    n = check_int("n", n, 0, _MAX_PROBLEMS)
     if isinstance(digits, bool) or not isinstance(digits, int) or not 1 <= digits <= MAX_DIGITS:
         raise ValueError(f"digits must be an integer from 1 to {MAX_DIGITS}, got {digits!r}")
+    seed = check_seed("seed", seed)
     g = torch.Generator().manual_seed(seed)
     lo = 0 if digits == 1 else 10 ** (digits - 1)
     ops = torch.randint(lo, 10**digits, (n, 2), generator=g).tolist()
@@ -244,14 +308,11 @@ def pass_at_k(n: int, c: int, k: int) -> float:
     Chen et al. 2021, eq. 1: ``1 - C(n - c, k) / C(n, k)`` with ``c`` correct samples.
 
     Raises:
-        ValueError: unless ``0 <= c <= n`` and ``1 <= k <= n``.
+        ValueError: unless ``1 <= n <= 2**16``, ``0 <= c <= n`` and ``1 <= k <= n`` (ints).
     """
-    if not (isinstance(n, int) and isinstance(c, int) and isinstance(k, int)):
-        raise ValueError(f"n, c, k must be integers, got {n!r}, {c!r}, {k!r}")
-    if not 0 <= c <= n:
-        raise ValueError(f"c must be in 0..n={n}, got {c}")
-    if not 1 <= k <= n:
-        raise ValueError(f"k must be in 1..n={n}, got {k}")
+    n = check_int("n", n, 1, _MAX_PASS_N)
+    c = check_int("c", c, 0, n)
+    k = check_int("k", k, 1, n)
     if n - c < k:
         return 1.0
     return 1.0 - math.comb(n - c, k) / math.comb(n, k)
@@ -260,8 +321,17 @@ def pass_at_k(n: int, c: int, k: int) -> float:
 def majority_vote(answers: Sequence[int | None]) -> int | None:
     """The most common parsed answer (cons@k); ``None`` answers do not vote.
 
-    Ties go to the answer that appeared first; no parsable answer gives ``None``.
+    Ties go to the answer that appeared first; no parsable answer (or none at all) gives
+    ``None``.
+
+    Raises:
+        ValueError: ``answers`` is not a list of ints and ``None``.
     """
+    if not _is_list(answers):
+        raise ValueError(f"answers must be a list of ints (or None), got {answers!r}")
+    for a in answers:
+        if a is not None and (isinstance(a, bool) or not isinstance(a, numbers.Integral)):
+            raise ValueError(f"answers must hold ints (or None), got {a!r}")
     counts = Counter(a for a in answers if a is not None)
     if not counts:
         return None
@@ -276,13 +346,16 @@ class ReasonerConfig:
     """Size and task of a :class:`Reasoner` (small defaults that train on a laptop CPU)."""
 
     fmt: str = "cot"  # "direct" (answer only), "cot" (scratchpad, then answer) or "mixed"
-    max_digits: int = MAX_DIGITS  # operand width the prompt is padded to
-    n_layer: int = 2
-    n_head: int = 4
-    n_embd: int = 64
+    max_digits: int = MAX_DIGITS  # operand width the prompt is padded to (1 to 18)
+    n_layer: int = 2  # 1 to 1024, as GPTConfig
+    n_head: int = 4  # 1 to 1024
+    n_embd: int = 64  # 1 to 2**16, a multiple of n_head
 
     def __post_init__(self) -> None:
         _check_fmt(self.fmt, MODEL_FORMATS)
+        for name, most in (("max_digits", _MAX_WIDTH), ("n_layer", _MAX_LAYERS),
+                           ("n_head", _MAX_HEADS), ("n_embd", _MAX_EMBD)):
+            setattr(self, name, check_int(name, getattr(self, name), 1, most))
         if self.n_embd % self.n_head:
             raise ValueError(f"n_embd ({self.n_embd}) must be a multiple of n_head ({self.n_head})")
 
@@ -335,10 +408,15 @@ class Reasoner:
     """
 
     def __init__(self, model: GPT, config: ReasonerConfig, *, device: str | torch.device = "cpu"):
+        _check_model(model)
+        if not isinstance(config, ReasonerConfig):
+            raise ValueError(f"config must be an explainer.reasoning.ReasonerConfig, got "
+                             f"{type(config).__name__}")
+        device = _check_device(device)
         if model.config != config.gpt_config():
             raise ValueError(f"model.config {model.config} does not match config "
                              f"{config} (expected {config.gpt_config()})")
-        self.device = torch.device(device)
+        self.device = device
         self.model = model.to(self.device).eval()
         self.config = config
         self.meta: dict[str, Any] = {}  # how it was trained (saved with the weights)
@@ -352,17 +430,17 @@ class Reasoner:
         n = sum(p.numel() for p in self.model.parameters())
         return f"Reasoner(fmt={self.fmt!r}, params={n:,}, {self.config})"
 
-    def _check(self, problems: Sequence[str], temperature: float, samples: int) -> list[str]:
-        if isinstance(problems, str):
-            problems = [problems]
-        if (isinstance(temperature, bool) or not isinstance(temperature, (int, float))
-                or not 0 <= temperature < math.inf):
-            raise ValueError(f"temperature must be a finite number >= 0, got {temperature!r}")
-        if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
-            raise ValueError(f"samples must be an integer >= 1, got {samples!r}")
-        for p in problems:
-            _parse_problem(p, self.config.max_digits)
-        return list(problems)
+    def _check(self, problems: Sequence[str], temperature: float, samples: int,
+               seed: int | None) -> list[str]:
+        problems = _check_problems(problems, self.config.max_digits, single=True)
+        check_number("temperature", temperature, 0)
+        samples = check_int("samples", samples, 1, _MAX_SAMPLES)
+        if len(problems) * samples > _MAX_ROWS:
+            raise ValueError(f"samples x len(problems) must be at most {_MAX_ROWS}, got "
+                             f"{samples} x {len(problems)}")
+        if seed is not None:
+            check_seed("seed", seed)
+        return problems
 
     def generate(
         self,
@@ -376,19 +454,21 @@ class Reasoner:
         """Raw generated text, reasoning trace included, ``samples`` per problem.
 
         Args:
-            problems: strings ``"a+b"`` with operands of 1 to ``config.max_digits`` digits.
-            temperature: 0 for greedy decoding; > 0 samples from softmax(logits / temperature).
-            samples: completions per problem (>= 1).
-            seed: seed for sampling (same seed, same text); ``None`` for fresh randomness.
-            batch_size: rows decoded together (memory vs speed).
+            problems: a non-empty list of strings ``"a+b"`` with operands of 1 to
+                ``config.max_digits`` digits (one string stands for a list of one).
+            temperature: 0 for greedy decoding; > 0 (finite) samples from
+                softmax(logits / temperature).
+            samples: completions per problem, 1 to 1024 (and at most 2**20 rows in all).
+            seed: seed for sampling (same seed, same text), in [0, 2**63 - 1]; ``None`` for
+                fresh randomness.
+            batch_size: rows decoded together (memory vs speed), 1 to 2**16.
 
         Returns:
             For each problem, a list of ``samples`` texts: the padded prompt, then what
             the model wrote up to and including its end mark ``.``.
         """
-        problems = self._check(problems, temperature, samples)
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
+        problems = self._check(problems, temperature, samples, seed)
+        batch_size = check_int("batch_size", batch_size, 1, _MAX_BATCH)
         cfg = self.config
         prompts = [_prompt(*_parse_problem(p, cfg.max_digits), cfg.max_digits) for p in problems]
         rows = [encode(p) for p in prompts for _ in range(samples)]  # problem-major
@@ -422,8 +502,8 @@ class Reasoner:
 
         Args:
             problems: strings ``"a+b"`` with operands of 1 to ``config.max_digits`` digits.
-            temperature: 0 for greedy decoding; > 0 to sample.
-            samples: answers per problem (>= 1).
+            temperature: 0 for greedy decoding; > 0 (finite) to sample.
+            samples: answers per problem, 1 to 1024.
             seed: seed for sampling (same seed, same answers).
 
         Returns:
@@ -465,6 +545,7 @@ def load_pretrained(fmt: str, *, device: str | torch.device = "cpu") -> Reasoner
     No network; takes milliseconds. How the weights were trained: ``data/README.md``.
     """
     _check_fmt(fmt, PRETRAINED)
+    device = _check_device(device)
     from explainer.data import data_path
 
     return Reasoner.load(data_path("weights", _WEIGHTS[fmt]), device=device)
@@ -480,10 +561,12 @@ def accuracy(
     """Fraction of ``problems`` whose (single) answer is exactly right.
 
     Raises:
-        ValueError: ``problems`` is empty or a single string (a list of ``"a+b"`` is needed).
+        ValueError: ``reasoner`` is not a :class:`Reasoner`, ``problems`` is empty, a single
+            string or holds a problem the model cannot read (a list of ``"a+b"`` is needed),
+            or a bad ``temperature`` or ``seed`` (as :meth:`Reasoner.generate`).
     """
-    if isinstance(problems, str) or not len(problems):
-        raise ValueError(f"problems must be a non-empty list of 'a+b' strings, got {problems!r}")
+    _check_reasoner("reasoner", reasoner)
+    problems = _check_problems(problems, reasoner.config.max_digits)
     answers = reasoner.solve(problems, temperature=temperature, seed=seed)
     truth = [sum(_parse_problem(p, reasoner.config.max_digits)) for p in problems]
     return sum(a[0] == t for a, t in zip(answers, truth)) / len(problems)
@@ -604,14 +687,14 @@ def train(
 
     Args:
         fmt: ``"direct"``, ``"cot"`` or ``"mixed"`` (both formats in one model).
-        seconds: wall-clock budget; training stops when it is spent.
-        steps: optimizer steps (at least one of ``steps``/``seconds`` is needed).
-        seed: seed for the initial weights and the training problems.
+        seconds: wall-clock budget, in (0, 86400]; training stops when it is spent.
+        steps: optimizer steps, 1 to 10**6 (at least one of ``steps``/``seconds`` is needed).
+        seed: seed for the initial weights and the training problems, in [0, 2**63 - 1].
         config: model size (default :class:`ReasonerConfig` with ``fmt``).
-        batch_size: problems per step.
-        lr: peak AdamW learning rate.
+        batch_size: problems per step, 1 to 2**16.
+        lr: peak AdamW learning rate, in (0, 1).
         device: ``"cpu"`` or ``"cuda"``.
-        log_every: steps per logged loss point.
+        log_every: steps per logged loss point, 1 to 10**6.
         callback: called as ``callback(step, loss, reasoner)`` at each log point;
             returning ``True`` stops training.
         cot_share: ``fmt="mixed"`` only (required there): the chance, in [0, 1], that a
@@ -625,15 +708,26 @@ def train(
     _check_fmt(fmt, MODEL_FORMATS)
     if (fmt == MIXED) != (cot_share is not None):
         raise ValueError("cot_share is required with fmt='mixed' and only allowed with it")
-    if cot_share is not None and (not isinstance(cot_share, (int, float))
-                                  or not 0 <= cot_share <= 1):
-        raise ValueError(f"cot_share must be a number in [0, 1], got {cot_share!r}")
+    if cot_share is not None:
+        check_number("cot_share", cot_share, 0, 1)
     if seconds is None and steps is None:
         raise ValueError("give seconds (> 0) or steps (>= 1), or both")
-    if seconds is not None and not seconds > 0:
-        raise ValueError(f"seconds must be > 0, got {seconds!r}")
-    if steps is not None and (not isinstance(steps, int) or steps < 1):
-        raise ValueError(f"steps must be an integer >= 1, got {steps!r}")
+    if seconds is not None:
+        check_number("seconds", seconds, 0, _MAX_SECONDS, lo_open=True)
+    if steps is not None:
+        check_int("steps", steps, 1, _MAX_STEPS)
+    check_seed("seed", seed)
+    if config is not None and not isinstance(config, ReasonerConfig):
+        raise ValueError(f"config must be None or an explainer.reasoning.ReasonerConfig, got "
+                         f"{type(config).__name__}")
+    check_int("batch_size", batch_size, 1, _MAX_BATCH)
+    check_number("lr", lr, 0, 1, lo_open=True, hi_open=True)
+    device = _check_device(device)
+    check_int("log_every", log_every, 1, _MAX_STEPS)
+    if callback is not None and not callable(callback):
+        raise ValueError(f"callback must be None or callable, got {callback!r}")
+    if init is not None:
+        _check_reasoner("init", init)
     cfg = config or ReasonerConfig(fmt=fmt)
     if cfg.fmt != fmt:
         raise ValueError(f"config.fmt ({cfg.fmt!r}) must equal fmt ({fmt!r})")
