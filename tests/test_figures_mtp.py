@@ -24,7 +24,15 @@ def test_charts(results):
     _check(fig.module_diagram())
     _check(fig.held_out_curves(results["log"]))
     _check(fig.acceptance_by_class(results["acceptance"]))
-    _check(fig.by_depth(results["benchmark"], results["v3"]))
+    _check(fig.against_v3(results["benchmark"], results["v3"]))
+    _check(fig.step_costs(results["benchmark"]))
+    _check(fig.size_trend(results["trend"]))
+
+
+def test_size_trend_table_has_both_seeds(results):
+    html = fig.size_trend_table(results["trend"]).to_html()
+    assert "seed 1 (nats/char)" in html and "12 blocks, width 48" in html
+    assert "nan" not in html.lower()
 
 
 def test_passage_html_marks_accepted_drafts_with_two_cues():
@@ -37,9 +45,9 @@ def test_passage_html_marks_accepted_drafts_with_two_cues():
 
 
 def test_shipped_passage_matches_the_model(results):
-    p = results["passage"]
-    context, text, marks, _ = mtp.passage(p.prompt.iloc[0])
-    assert text == "".join(p.char) and marks == list(p.accepted_draft)
+    for t, p in results["passage"].groupby("temperature"):
+        context, text, marks, _ = mtp.passage(p.prompt.iloc[0], temperature=t)
+        assert text == "".join(p.char) and marks == list(p.accepted_draft)
 
 
 def test_live_passage_reports_bad_characters():
@@ -52,15 +60,17 @@ def test_loss_legend_names_the_runs_only(results):
     # the finals once sat in the legend and a phone cut them off: they belong in the text
     spec = fig.held_out_curves(results["log"]).to_dict()
     labels = {row["run"] for rows in spec["datasets"].values() for row in rows}
-    assert labels == {"next token only", "with MTP, depth 1", "with MTP, depth 2"}
+    assert labels == {"next token only", "with MTP, depth 1"}
 
 
 @pytest.mark.parametrize("call, name", [
     (lambda r: fig.module_diagram(0), "n_layer"),
     (lambda r: fig.module_diagram(2.5), "n_layer"),
     (lambda r: fig.held_out_curves("log"), "log"),
-    (lambda r: fig.by_depth(r["benchmark"].drop(columns="speedup"), r["v3"]), "bench"),
-    (lambda r: fig.by_depth(r["benchmark"], "v3"), "v3"),
+    (lambda r: fig.against_v3(r["benchmark"].drop(columns="speedup"), r["v3"]), "bench"),
+    (lambda r: fig.against_v3(r["benchmark"], "v3"), "v3"),
+    (lambda r: fig.step_costs(r["benchmark"].drop(columns="draft_ms")), "bench"),
+    (lambda r: fig.size_trend(r["trend"].drop(columns="seed")), "trend"),
 ])
 def test_bad_input_names_the_parameter(results, call, name):
     with pytest.raises(ValueError, match=rf"^{name} "):

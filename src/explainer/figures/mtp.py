@@ -16,21 +16,25 @@ import pandas as pd
 
 from explainer.controls import Text
 from explainer.figures._base import check_frames, finish
+from explainer.tables import table
 
 __all__ = [
     "PROMPT",
     "acceptance_by_class",
-    "by_depth",
+    "against_v3",
     "held_out_curves",
     "module_diagram",
     "passage_html",
     "passage_live",
+    "size_trend",
+    "size_trend_table",
+    "step_costs",
 ]
 
-PROMPT = Text("prompt", "prompt", default="The main model checks the draft",
+PROMPT = Text("prompt", "prompt", default="The ship sailed on, and the",
               placeholder="type a prompt and press Enter")
 
-_RUN_LABELS = {"plain": "next token only", "mtp": "with MTP, depth 1", "mtp2": "with MTP, depth 2"}
+_RUN_LABELS = {"plain": "next token only", "mtp": "with MTP, depth 1"}
 
 
 # ------------------------------------------------------------------ the module
@@ -130,21 +134,27 @@ def held_out_curves(log: pd.DataFrame) -> alt.Chart:
     ).properties(height=260)
     return finish(chart, description=(
         "Held-out next-character loss of the main model against training step, for the model "
-        "trained on the next token only and the two trained with the extra MTP loss."))
+        "trained on the next token only and the one trained with the extra MTP loss."))
 
 
 # ------------------------------------------------------------------ decoding
 
 
-def acceptance_by_class(acc: pd.DataFrame) -> alt.Chart:
-    """Acceptance rate of greedy depth-1 drafts by the class of the drafted character.
+def acceptance_by_class(acc: pd.DataFrame, temperature: float = 0.0) -> alt.Chart:
+    """Acceptance rate of depth-1 drafts by the class of the drafted character.
 
     Args:
         acc: ``mtp_acceptance.csv``.
+        temperature: the decoding whose drafts are drawn (0: greedy).
     """
-    d = acc[(acc.model == "mtp") & (acc.draft_depth == 1) & (acc.temperature == 0)].copy()
+    d = acc[(acc.model == "mtp") & (acc.draft_depth == 1)
+            & (acc.temperature == temperature)].copy()
+    if d.empty:
+        raise ValueError(f"temperature must be one of {sorted(set(acc.temperature))} (the "
+                         f"benchmark's), got {temperature!r}")
     d["label"] = d.apply(lambda r: f"{r.char_class} ({r.drafted} drafted)", axis=1)
-    chart = alt.Chart(d, title="Where the draft is accepted (greedy, depth 1)").mark_bar().encode(
+    chart = alt.Chart(d, title=f"Where the draft is accepted ({_setting(temperature)})"
+                      ).mark_bar().encode(
         y=alt.Y("label:N", title=None, sort="-x"),
         x=alt.X("acceptance_rate:Q", title="acceptance rate", axis=alt.Axis(format="%"),
                 scale=alt.Scale(domain=[0, 1])),
@@ -156,61 +166,161 @@ def acceptance_by_class(acc: pd.DataFrame) -> alt.Chart:
         "drafted character (letter, space, punctuation, digit, newline), with the number drafted."))
 
 
-_MODULES = {"mtp": "1 module", "mtp2": "2 modules"}
+_SETTINGS = {0.0: "greedy"}
 
 
-def by_depth(bench: pd.DataFrame, v3: pd.DataFrame) -> alt.VConcatChart:
-    """Acceptance rate and speed-up against draft depth, beside V3's reported figures.
+def _setting(t: float) -> str:
+    return _SETTINGS.get(float(t), f"sampled, T = {t:g}")
+
+
+def _check_bench(bench: pd.DataFrame, need: set[str]) -> None:
+    if not isinstance(bench, pd.DataFrame) or not need <= set(bench.columns):
+        raise ValueError(f"bench must be the MTP benchmark, with columns {sorted(need)}")
+
+
+def against_v3(bench: pd.DataFrame, v3: pd.DataFrame) -> alt.VConcatChart:
+    """Acceptance rate, characters per pass and speed-up (with its spread), beside V3's figures.
 
     Args:
-        bench: ``mtp_benchmark.csv``.
+        bench: ``mtp_benchmark.csv`` (one row per temperature).
         v3: ``mtp_v3.csv`` indexed by quantity.
 
     Raises:
         ValueError: if ``bench`` lacks the benchmark's columns or ``v3`` V3's figures.
     """
-    need = {"model", "draft_depth", "temperature", "acceptance_rate", "speedup",
-            "tokens_per_pass"}
-    if not isinstance(bench, pd.DataFrame) or not need <= set(bench.columns):
-        raise ValueError(f"bench must be the MTP benchmark, with columns {sorted(need)}")
+    _check_bench(bench, {"temperature", "acceptance_rate", "speedup", "speedup_low",
+                         "speedup_high", "tokens_per_pass"})
     if (not isinstance(v3, pd.DataFrame)
             or not {"acceptance_rate", "speedup_tps"} <= set(v3.index) or "low" not in v3):
         raise ValueError("v3 must be mtp_v3.csv indexed by quantity, with acceptance_rate "
                          "and speedup_tps")
-    d = bench[bench.temperature == 0].copy()
-    d["setting"] = [f"{_MODULES[m]}, {k} draft{'s' if k > 1 else ''}"
-                    for m, k in zip(d.model, d.draft_depth)]
+    d = bench.copy()
+    d["setting"] = [_setting(t) for t in d.temperature]
     panels_spec = [  # measure, column, axis title, axis format, reference lines
         ("acceptance rate", "acceptance_rate", "drafts accepted", "%",
          [(v3.loc["acceptance_rate", "low"], "V3: 85-90%")]),
-        ("tokens per forward pass", "tokens_per_pass", "characters per pass", "~g", []),
+        ("characters per pass", "tokens_per_pass", "characters per main-model pass", "~g",
+         [(2.0, "every draft accepted")]),
         ("speed-up (tokens/s)", "speedup", "speed-up (× plain decoding)", "~g",
          [(v3.loc["speedup_tps", "low"], "V3: 1.8x"), (1.0, "no gain")]),
     ]
     panels = []
     for measure, col, title, fmt, refs in panels_spec:
-        data = d[["setting", "draft_depth", col]].rename(columns={col: "value"})
-        bars = alt.Chart(data).mark_bar().encode(
+        cols = ["setting", col] + (["speedup_low", "speedup_high"] if col == "speedup" else [])
+        data = d[cols].rename(columns={col: "value"})
+        bars = alt.Chart(data).mark_bar(color="#3182bd").encode(
             y=alt.Y("setting:N", title=None, sort=None, axis=alt.Axis(labelLimit=130)),
             x=alt.X("value:Q", title=title, scale=alt.Scale(zero=True),
                     axis=alt.Axis(format=fmt, tickCount=4)),
-            color=alt.Color("draft_depth:O", legend=None,
-                            scale=alt.Scale(domain=[1, 2], range=["#74a9cf", "#0570b0"])),
             tooltip=[alt.Tooltip("setting:N", title="setting"),
                      alt.Tooltip("value:Q", title=measure, format=".3f")],
         )
         layer = bars
+        if col == "speedup":  # the spread over the timed rounds
+            layer = layer + alt.Chart(data).mark_rule(strokeWidth=2).encode(
+                y=alt.Y("setting:N", sort=None), x="speedup_low:Q", x2="speedup_high:Q",
+                tooltip=[alt.Tooltip("speedup_low:Q", title="slowest round", format=".2f"),
+                         alt.Tooltip("speedup_high:Q", title="fastest round", format=".2f")])
         if refs:
             r = pd.DataFrame(refs, columns=["ref", "what"])
-            layer = bars + alt.Chart(r).mark_rule(strokeDash=[4, 3], color="gray").encode(
+            layer = layer + alt.Chart(r).mark_rule(strokeDash=[4, 3], color="gray").encode(
                 x="ref:Q", tooltip=[alt.Tooltip("what:N", title="reference")])
         panels.append(layer.properties(width=200, height=alt.Step(26), title=measure))
     chart = alt.vconcat(*panels)
     return finish(chart, width=None, description=(
-        "Three bar panels, one bar per model and number of drafted tokens: the acceptance rate "
-        "of the drafts, the characters written per pass of the main model, and the measured "
-        "speed-up in tokens per second; dashed lines mark V3's 85% acceptance and 1.8x speed-up "
-        "and the break-even speed-up of 1."))
+        "Three bar panels, greedy and sampled decoding: the acceptance rate of the drafts, the "
+        "characters written per pass of the main model, and the measured speed-up in tokens "
+        "per second with a line for its spread over the timed rounds; dashed lines mark V3's "
+        "85% acceptance and 1.8x speed-up, two characters per pass and the break-even of 1."))
+
+
+def step_costs(bench: pd.DataFrame) -> alt.Chart:
+    """Milliseconds of a plain step against a speculative step (verify pass + draft), greedy.
+
+    Args:
+        bench: ``mtp_benchmark.csv``; the greedy row's ``main_1_ms``, ``main_verify_ms`` and
+            ``draft_ms`` (medians) are drawn.
+    """
+    _check_bench(bench, {"temperature", "main_1_ms", "main_verify_ms", "draft_ms"})
+    g = bench[bench.temperature == 0].iloc[0]
+    rows = pd.DataFrame([
+        ("plain: one step", "main pass, 1 char", g.main_1_ms, 0),
+        ("speculative: one step", "main pass, 2 chars", g.main_verify_ms, 0),
+        ("speculative: one step", "MTP draft", g.draft_ms, 1),
+    ], columns=["step", "piece", "ms", "order"])
+    chart = alt.Chart(rows, title=alt.Title(["What a step costs", "(milliseconds, median)"])
+                      ).mark_bar().encode(
+        y=alt.Y("step:N", title=None, sort=None, axis=alt.Axis(labelLimit=170)),
+        x=alt.X("sum(ms):Q", title="milliseconds", axis=alt.Axis(tickCount=4)),
+        color=alt.Color("piece:N", title=None, sort=list(rows.piece),
+                        scale=alt.Scale(range=["#9ecae1", "#3182bd", "#e6550d"]),
+                        legend=alt.Legend(orient="bottom", columns=1, labelLimit=200)),
+        order=alt.Order("order:Q"),
+        tooltip=[alt.Tooltip("piece:N", title="piece"), alt.Tooltip("ms:Q", format=".3f")],
+    ).properties(height=alt.Step(34))
+    return finish(chart, description=(
+        "Two stacked bars in milliseconds: a plain decoding step (the main model on one "
+        "character) and a speculative step (the main model checking two characters, plus the "
+        "MTP module drafting the next one)."))
+
+
+def _trend_frame(trend: pd.DataFrame) -> pd.DataFrame:
+    need = {"size", "blocks", "width", "main_params", "run", "seed", "held_out_main_loss"}
+    if not isinstance(trend, pd.DataFrame) or not need <= set(trend.columns):
+        raise ValueError(f"trend must be mtp_size_trend.csv, with columns {sorted(need)}")
+    d = trend.copy()
+    d["objective"] = d.run.map(_RUN_LABELS)
+    return d
+
+
+def size_trend(trend: pd.DataFrame) -> alt.LayerChart:
+    """Held-out loss against main-model size, plain and MTP, one point per random seed.
+
+    Args:
+        trend: ``mtp_size_trend.csv``.
+    """
+    d = _trend_frame(trend)
+    order = list(_RUN_LABELS.values())
+    base = alt.Chart(d).encode(
+        x=alt.X("main_params:Q", title="main-model parameters (log scale)",
+                scale=alt.Scale(type="log"), axis=alt.Axis(tickCount=4, format="~s")),
+        y=alt.Y("held_out_main_loss:Q", title="held-out loss", scale=alt.Scale(zero=False)),
+        color=alt.Color("objective:N", title=None, sort=order,
+                        legend=alt.Legend(orient="bottom", columns=1, labelLimit=300)),
+    )
+    points = base.mark_point(filled=True, size=60).encode(
+        shape=alt.Shape("objective:N", sort=order, legend=None),
+        tooltip=[alt.Tooltip("objective:N"), alt.Tooltip("main_params:Q", format=","),
+                 alt.Tooltip("seed:Q", title="random seed"),
+                 alt.Tooltip("held_out_main_loss:Q", title="held-out loss", format=".3f")])
+    lines = base.mark_line().encode(y="mean(held_out_main_loss):Q",
+                                    strokeDash=alt.StrokeDash("objective:N", sort=order,
+                                                              legend=None))
+    chart = (lines + points).properties(
+        height=260, title=alt.Title(["Held-out loss by model size", "(nats per character)"]))
+    return finish(chart, description=(
+        "Held-out next-character loss of the main model against its number of parameters "
+        "(log scale), for models trained on the next token only and with the MTP loss; one "
+        "point per random seed, lines through the means."))
+
+
+def size_trend_table(trend: pd.DataFrame):
+    """The size trend as a table: one row per size and objective, the two seeds and their mean."""
+    d = _trend_frame(trend)
+    rows = []
+    for (params, run), g in d.groupby(["main_params", "run"], sort=True):
+        losses = g.sort_values("seed").held_out_main_loss.tolist()
+        rows.append({"main model": f"{g.blocks.iloc[0]} blocks, width {g.width.iloc[0]}",
+                     "parameters": params, "objective": _RUN_LABELS[run],
+                     "seed 0 (nats/char)": losses[0],
+                     "seed 1 (nats/char)": losses[1] if len(losses) > 1 else float("nan"),
+                     "mean (nats/char)": sum(losses) / len(losses)})
+    df = pd.DataFrame(rows).set_index("main model")
+    return table(df, formats={"parameters": "count", "seed 0 (nats/char)": "dec3",
+                              "seed 1 (nats/char)": "dec3", "mean (nats/char)": "dec3"},
+                 caption="Held-out loss of the main model after the same training, by size, "
+                         "objective and random seed (lower is better); a dash: that seed "
+                         "was not run.", index="main model")
 
 
 _STYLE = ("<style>.mtp-passage{font-family:monospace;white-space:pre-wrap;line-height:1.9;"
