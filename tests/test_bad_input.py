@@ -46,11 +46,11 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 MODULES = ("gpt", "mtp", "moe_dispatch", "distill", "pipeline", "fp8", "architecture",
            "architecture_v4", "data", "controls", "outcomes", "story", "tables", "moe",
-           "attention", "costs", "facts", "claims", "text", "reasoning")
+           "attention", "costs", "facts", "claims", "text", "reasoning", "grpo")
 # Modules whose valid calls are written (in VALID and SKIP below, moved to PENDING_VALID and
 # PENDING_SKIP) but whose library checks are not in yet: ``python tests/test_bad_input.py
 # --only reasoning`` surveys them. Move a module to MODULES once all its cases pass.
-PENDING = ("grpo", "moe_lm")
+PENDING = ("moe_lm",)
 LIMIT_S = 10.0  # per call: every valid call here takes well under a second
 NAN, INF = float("nan"), float("inf")
 OOV = "\u00e9\u20ac\u4e2d"  # characters no model of the book knows
@@ -895,6 +895,16 @@ _VALID_VALUE_RULES: list[tuple[set[str], list[tuple[str, str]]]] = [
     # like any other answer; no answers at all, like no parsable one, elect None
     # (test_reasoning pins majority_vote([]) is None)
     ({"negative", "huge", "empty"}, [("reasoning.majority_vote", "answers")]),
+    # GRPO's rewards score generated text as it comes: empty or garbled text earns 0.0 (no
+    # answer, no scratchpad, no length), never an exception
+    ({"empty", "out of vocabulary"}, [(f"grpo.{f}", "text") for f in (
+        "accuracy_reward", "format_reward", "length_reward", "slipped_steps")]),
+    # a bool mask is documented ("1 (or True) on completion tokens"): train_grpo passes one
+    ({"bad dtype"}, [("grpo.grpo_loss", "mask")]),
+    # beta = 0 switches the KL penalty off (the shipped "beta0" ablation); step 0 is the
+    # shipped base, one of RUN_CHECKPOINTS; rollout_stats decodes greedily at temperature 0
+    ({"zero"}, [("grpo.grpo_loss", "beta"), ("grpo.train_grpo", "beta"),
+                ("grpo.load_checkpoint", "step"), ("grpo.rollout_stats", "temperature")]),
 ]
 VALID_VALUES: dict[tuple[str, str], set[str]] = {}
 for _labels, _keys in _VALID_VALUE_RULES:

@@ -151,9 +151,15 @@ def test_rewards_on_right_wrong_and_unparseable_answers():
     assert accuracy_reward("123+456", right_cot) == 1.0
     assert accuracy_reward("123+456", right_direct) == 1.0
     assert accuracy_reward("123+456", right_direct.replace("579", "578")) == 0.0
-    for junk in ("00123+00456=", "00123+00456=3+6+0=09;2+5", "", "=.", ">.", None, 42):
-        assert accuracy_reward("123+456", junk) == 0.0  # never an exception
+    for junk in ("00123+00456=", "00123+00456=3+6+0=09;2+5", "", "=.", ">.", "\u00e9"):
+        assert accuracy_reward("123+456", junk) == 0.0  # never an exception on a string
         assert format_reward("123+456", junk) == 0.0
+    for not_text in (None, 42):  # a caller's bug, not a policy's answer: refused (issue 25)
+        for reward in (accuracy_reward, format_reward, length_reward):
+            with pytest.raises(ValueError, match="^text must be a string"):
+                reward("123+456", not_text)
+    with pytest.raises(ValueError, match="^problem must look like"):
+        accuracy_reward("bogus", right_cot)  # it scored 0.0
     # format: the scratchpad's shape, right or wrong digits
     assert format_reward("123+456", right_cot) == 1.0
     assert format_reward("123+456", right_cot.replace("09;", "08;")) == 1.0

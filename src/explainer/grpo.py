@@ -42,7 +42,6 @@ supervised learning on a mixture in which the scratchpad is the minority.
 from __future__ import annotations
 
 import copy
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -51,10 +50,17 @@ import pandas as pd
 import torch
 
 from explainer import gpt
+from explainer.checks import check_int, check_number, check_seed, check_tensor, check_text
 from explainer.reasoning import (
+    _MAX_SECONDS,
+    _MAX_STEPS,
+    _MAX_WIDTH,
     MAX_DIGITS,
     MIXED,
     Reasoner,
+    ReasonerConfig,
+    _check_problems,
+    _check_reasoner,
     _parse_problem,
     _prompt,
     decode,
@@ -117,15 +123,31 @@ SAMPLE_PROBLEMS = ("48765+25937", "31416+27183", "99999+1", "50505+49595")  # sh
 LOG_COLUMNS = ("step", "seconds", "reward", "accuracy", "scratchpad_share", "response_length",
                "right_with_slips", "kl", "loss")
 
+# caps on train_grpo's sizes (a value past them is a typo): the shipped recipe samples
+# 16 x 16 answers per step and updates once on them
+_MAX_GROUP = 1024  # group_size and problems_per_step
+_MAX_ITERATIONS = 100  # policy updates per batch of samples (DeepSeekMath uses 1)
+_LONGEST = ReasonerConfig(fmt=MIXED).completion_len  # length_reward's denominator
+
 
 # --------------------------------------------------------------------------- checks
 
 
-def _check_finite(name: str, t: torch.Tensor) -> None:
-    if not isinstance(t, torch.Tensor):
-        raise ValueError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
+def _check_finite(name: str, t: torch.Tensor, *, kind: str | None = "float") -> None:
+    """A finite tensor: floating point (``kind="float"``), or any real dtype but bool
+    (``kind=None``); ValueError naming ``name``."""
+    check_tensor(name, t, kind=kind)
+    if kind is None and (t.dtype == torch.bool or t.is_complex()):
+        raise ValueError(f"{name} must be a real (integer or floating-point) torch.Tensor, "
+                         f"got dtype {t.dtype}")
     if t.is_floating_point() and not bool(torch.isfinite(t).all()):
         raise ValueError(f"{name} has NaN or infinite entries")
+
+
+def _check_same_shape(name: str, t: torch.Tensor, like_name: str, like: torch.Tensor) -> None:
+    if t.shape != like.shape:
+        raise ValueError(f"{name} must have {like_name}'s shape {tuple(like.shape)}, "
+                         f"got {tuple(t.shape)}")
 
 
 # ----------------------------------------------------------------------- advantages
@@ -141,21 +163,27 @@ def group_advantages(rewards: torch.Tensor, *, eps: float = ADV_EPS) -> torch.Te
     and gets advantage 0.
 
     Args:
-        rewards: ``(B, G)`` rewards of ``G`` outputs for each of ``B`` questions.
-        eps: added to ``std`` (> 0) so that equal rewards do not divide by zero.
+        rewards: ``(B, G)`` rewards of ``G`` outputs for each of ``B`` questions (a real
+            dtype, not bool).
+        eps: added to ``std`` (a finite number > 0) so that equal rewards do not divide
+            by zero.
 
     Returns:
         ``(B, G)`` advantages (float32).
 
     Raises:
-        ValueError: ``rewards`` is not 2-D with at least one column, has NaNs, or
-            ``eps`` is not > 0.
+        ValueError: ``rewards`` is not a 2-D real tensor with at least one column, has
+            NaNs, or ``eps`` is not a finite number > 0.
     """
-    _check_finite("rewards", rewards)
+    _check_finite("rewards", rewards, kind=None)
     if rewards.dim() != 2 or rewards.shape[1] < 1:
         raise ValueError(f"rewards must be (B, G) with G >= 1, got shape {tuple(rewards.shape)}")
-    if not isinstance(eps, (int, float)) or not eps > 0:
-        raise ValueError(f"eps must be > 0, got {eps!r}")
+    eps = check_number("eps", eps, 0, lo_open=True)
+    return _group_advantages(rewards, eps)
+
+
+def _group_advantages(rewards: torch.Tensor, eps: float = ADV_EPS) -> torch.Tensor:
+    """:func:`group_advantages` without the checks (the training loop's call)."""
     r = rewards.float()
     mean = r.mean(dim=1, keepdim=True)  # (B, 1)
     std = r.std(dim=1, unbiased=False, keepdim=True)  # (B, 1)
@@ -172,12 +200,25 @@ def k3_kl(logp: torch.Tensor, ref_logp: torch.Tensor) -> torch.Tensor:
     tokens; non-negative, and 0 exactly where the two policies agree.
 
     Args:
-        logp: ``(N, T)`` log-probabilities under the current policy.
-        ref_logp: ``(N, T)`` log-probabilities under the reference policy.
+        logp: ``(N, T)`` log-probabilities under the current policy (floating point, finite).
+        ref_logp: log-probabilities under the reference policy, of ``logp``'s shape.
 
     Returns:
         ``(N, T)`` per-token estimates.
+
+    Raises:
+        ValueError: a non-tensor, a non-float or non-finite tensor, or shapes that differ.
     """
+    _check_finite("logp", logp)
+    _check_finite("ref_logp", ref_logp)
+    if logp.shape != ref_logp.shape:
+        raise ValueError(f"logp and ref_logp must have the same shape, got "
+                         f"{tuple(logp.shape)} and {tuple(ref_logp.shape)}")
+    return _k3_kl(logp, ref_logp)
+
+
+def _k3_kl(logp: torch.Tensor, ref_logp: torch.Tensor) -> torch.Tensor:
+    """:func:`k3_kl` without the checks (the loss and the training loop's calls)."""
     log_ratio = ref_logp - logp  # log(pi_ref / pi_theta)
     return torch.exp(log_ratio) - log_ratio - 1
 
@@ -206,10 +247,10 @@ def grpo_loss(
         old_logp: ``(N, T)`` the same under the policy that sampled them (no gradient).
         ref_logp: ``(N, T)`` the same under the frozen reference policy (no gradient).
         advantages: ``(N,)`` one advantage per output (:func:`group_advantages`, flattened).
-        mask: ``(N, T)`` 1 (or True) on completion tokens, 0 on padding; every row
-            needs at least one completion token.
+        mask: ``(N, T)`` 1 (or True) on completion tokens, 0 on padding (bool or a real
+            dtype); every row needs at least one completion token.
         clip_eps: the clipping range ``epsilon``, in (0, 1).
-        beta: weight of the KL penalty, >= 0 (0 switches it off).
+        beta: weight of the KL penalty, a finite number >= 0 (0 switches it off).
 
     Returns:
         A scalar tensor: ``-J``.
@@ -219,29 +260,35 @@ def grpo_loss(
             out of range (each names the argument).
     """
     for name, t in (("logp", logp), ("old_logp", old_logp), ("ref_logp", ref_logp),
-                    ("advantages", advantages), ("mask", mask)):
+                    ("advantages", advantages)):
         _check_finite(name, t)
+    check_tensor("mask", mask)
+    if mask.dtype != torch.bool:
+        _check_finite("mask", mask, kind=None)
     if logp.dim() != 2:
         raise ValueError(f"logp must be (N, T), got shape {tuple(logp.shape)}")
     for name, t in (("old_logp", old_logp), ("ref_logp", ref_logp), ("mask", mask)):
-        if t.shape != logp.shape:
-            raise ValueError(f"{name} must have logp's shape {tuple(logp.shape)}, "
-                             f"got {tuple(t.shape)}")
+        _check_same_shape(name, t, "logp", logp)
     if advantages.shape != logp.shape[:1]:
         raise ValueError(f"advantages must be (N,) = ({logp.shape[0]},), "
                          f"got shape {tuple(advantages.shape)}")
-    if not isinstance(clip_eps, (int, float)) or not 0 < clip_eps < 1:
-        raise ValueError(f"clip_eps must be in (0, 1), got {clip_eps!r}")
-    if not isinstance(beta, (int, float)) or not (beta >= 0 and math.isfinite(beta)):
-        raise ValueError(f"beta must be a finite number >= 0, got {beta!r}")
+    check_number("clip_eps", clip_eps, 0, 1, lo_open=True, hi_open=True)
+    check_number("beta", beta, 0)
+    if bool((mask.to(logp.dtype).sum(dim=1) <= 0).any()):
+        raise ValueError("mask must mark at least one completion token in every row")
+    return _grpo_loss(logp, old_logp, ref_logp, advantages, mask, clip_eps, beta)
+
+
+def _grpo_loss(logp: torch.Tensor, old_logp: torch.Tensor, ref_logp: torch.Tensor,
+               advantages: torch.Tensor, mask: torch.Tensor, clip_eps: float,
+               beta: float) -> torch.Tensor:
+    """:func:`grpo_loss` without the checks (the training loop's call)."""
     m = mask.to(logp.dtype)
     lengths = m.sum(dim=1)  # (N,) |o_i|
-    if bool((lengths <= 0).any()):
-        raise ValueError("mask must mark at least one completion token in every row")
     ratio = torch.exp(logp - old_logp)  # (N, T) rho
     adv = advantages.to(logp.dtype)[:, None]  # (N, 1)
     surrogate = torch.minimum(ratio * adv, ratio.clamp(1 - clip_eps, 1 + clip_eps) * adv)
-    per_token = surrogate - beta * k3_kl(logp, ref_logp) if beta else surrogate  # (N, T)
+    per_token = surrogate - beta * _k3_kl(logp, ref_logp) if beta else surrogate  # (N, T)
     per_output = (per_token * m).sum(dim=1) / lengths  # (N,) mean over each output's tokens
     return -per_output.mean()
 
@@ -249,8 +296,10 @@ def grpo_loss(
 # ------------------------------------------------------------------------- rewards
 
 
-def _truth(problem: str) -> int:
-    a, b = _parse_problem(problem, MAX_DIGITS)
+def _check_reward_args(problem: str, text: str, max_digits: int = _MAX_WIDTH) -> int:
+    """The true sum of ``problem``; ValueError naming ``problem`` or ``text`` (not a string)."""
+    a, b = _parse_problem(problem, max_digits)
+    check_text("text", text, empty=True)
     return a + b
 
 
@@ -258,12 +307,14 @@ def accuracy_reward(problem: str, text: str) -> float:
     """1.0 if the answer parsed from ``text`` (either format) is exactly right, else 0.0.
 
     R1 §2.2.2's accuracy reward: a rule checks the final answer. Text that does not
-    parse (cut off, garbled) gets 0.0, never an exception.
+    parse (cut off, garbled, empty) gets 0.0, never an exception.
+
+    Raises:
+        ValueError: ``problem`` is not ``"a+b"`` (operands of 1 to 18 digits), or ``text``
+            is not a string.
     """
-    try:
-        return float(parse_answer(text, MIXED) == _truth(problem))
-    except (ValueError, TypeError):
-        return 0.0
+    truth = _check_reward_args(problem, text)
+    return float(parse_answer(text, MIXED) == truth)
 
 
 def format_reward(problem: str, text: str) -> float:
@@ -273,9 +324,11 @@ def format_reward(problem: str, text: str) -> float:
     tags; here the prescribed format is the scratchpad: ``max_digits`` steps
     ``d+d+c=dd`` separated by ``;``, then ``>`` and an answer of the right width.
     It does not look at whether any digit is right.
+
+    Raises:
+        ValueError: ``problem`` is not ``"a+b"``, or ``text`` is not a string.
     """
-    if not isinstance(text, str):
-        return 0.0
+    _check_reward_args(problem, text)
     body = text.partition("=")[2]
     steps, sep, answer = body.partition(">")
     parts = steps.split(";")
@@ -291,13 +344,12 @@ def length_reward(problem: str, text: str) -> float:
 
     A deliberately bad reward, for the reward-hacking ablation: it pays for length,
     not for being right.
-    """
-    if not isinstance(text, str):
-        return 0.0
-    from explainer.reasoning import ReasonerConfig
 
-    longest = ReasonerConfig(fmt=MIXED).completion_len
-    return min(len(text.partition("=")[2]), longest) / longest
+    Raises:
+        ValueError: ``problem`` is not ``"a+b"``, or ``text`` is not a string.
+    """
+    _check_reward_args(problem, text)
+    return min(len(text.partition("=")[2]), _LONGEST) / _LONGEST
 
 
 def slipped_steps(problem: str, text: str, *, part: str = "any") -> int:
@@ -315,11 +367,14 @@ def slipped_steps(problem: str, text: str, *, part: str = "any") -> int:
             ``"sum"`` a step that is not laid out ``d+d+d=dd`` counts as a slip.
 
     Raises:
-        ValueError: ``part`` is not one of the three.
+        ValueError: ``part`` is not one of the three, ``problem`` is not ``"a+b"`` with
+            operands of 1 to :data:`~explainer.reasoning.MAX_DIGITS` digits, or ``text`` is
+            not a string.
     """
     if part not in ("any", "inputs", "sum"):
         raise ValueError(f"part must be 'any', 'inputs' or 'sum', got {part!r}")
-    if not (isinstance(text, str) and uses_scratchpad(text)):
+    _check_reward_args(problem, text, MAX_DIGITS)
+    if not uses_scratchpad(text):
         return 0
     written = text.partition("=")[2].partition(">")[0].split(";")
     textbook = format_example(problem, "cot").partition("=")[2].partition(">")[0].split(";")
@@ -379,10 +434,10 @@ def rollout_stats(
 
     Args:
         policy: a reasoner (any format).
-        problems: ``"a+b"`` strings.
-        temperature: sampling temperature (0: greedy).
-        samples: answers per problem.
-        seed: sampling seed.
+        problems: a non-empty list of ``"a+b"`` strings.
+        temperature: sampling temperature, finite, >= 0 (0: greedy).
+        samples: answers per problem, 1 to 1024.
+        seed: sampling seed, in [0, 2**63 - 1].
 
     Returns:
         ``{"accuracy", "scratchpad_share", "response_length", "accuracy_scratchpad",
@@ -391,8 +446,9 @@ def rollout_stats(
         mark included), and the accuracy among answers with a scratchpad and among those
         without one (NaN where there are none).
     """
-    if isinstance(problems, str) or not len(problems):
-        raise ValueError(f"problems must be a non-empty list of 'a+b' strings, got {problems!r}")
+    _check_reasoner("policy", policy)
+    problems = _check_problems(problems, policy.config.max_digits)
+    check_seed("seed", seed)
     texts = policy.generate(problems, temperature=temperature, samples=samples, seed=seed)
     flat = [(p, t) for p, row in zip(problems, texts) for t in row]
 
@@ -441,11 +497,6 @@ class GRPOResult(gpt.TrainResult):
         return self.history
 
 
-def _check_int(name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-
-
 def train_grpo(
     policy: Reasoner,
     *,
@@ -475,23 +526,24 @@ def train_grpo(
 
     Args:
         policy: the starting reasoner (not modified: training works on a copy).
-        steps: RL steps (each one batch of samples); ``None`` to run on ``seconds`` only.
-        group_size: ``G``, answers sampled per problem (>= 2 for any signal).
-        problems_per_step: problems per step (``B``).
-        lr: Adam learning rate.
+        steps: RL steps (each one batch of samples), 1 to 10**6; ``None`` to run on
+            ``seconds`` only.
+        group_size: ``G``, answers sampled per problem, 1 to 1024 (>= 2 for any signal).
+        problems_per_step: problems per step (``B``), 1 to 1024.
+        lr: Adam learning rate, in (0, 1).
         beta: KL weight (>= 0; 0 drops the KL term from the loss; the log still reports KL).
         clip_eps: clipping range, in (0, 1).
-        temperature: sampling temperature (> 0).
-        seed: seeds the problems, the sampling and the weights' updates.
-        seconds: wall-clock budget; training stops when spent (whichever of ``steps``
-            and ``seconds`` comes first). Time spent in ``callback`` is not counted,
-            here or in the log's ``seconds``.
+        temperature: sampling temperature (finite, > 0).
+        seed: seeds the problems, the sampling and the weights' updates, in [0, 2**63 - 1].
+        seconds: wall-clock budget, in (0, 86400]; training stops when spent (whichever of
+            ``steps`` and ``seconds`` comes first). Time spent in ``callback`` is not
+            counted, here or in the log's ``seconds``.
         callback: called as ``callback(step, row, policy)`` after every step, ``row``
             being that step's log entry; returning ``True`` stops training.
         reward: ``"accuracy"`` (the shipped run), ``"format"``, ``"length"`` (see
             :data:`REWARDS`), or a function ``(problem, text) -> float``.
-        iterations: ``mu``, policy updates per batch of samples (>= 1).
-        digits: operand width of the training problems.
+        iterations: ``mu``, policy updates per batch of samples, 1 to 100.
+        digits: operand width of the training problems, 1 to the policy's ``max_digits``.
 
     Returns:
         A :class:`GRPOResult` (``.policy``, ``.log``).
@@ -500,29 +552,27 @@ def train_grpo(
         ValueError: a non-positive size, an out-of-range ``lr``/``beta``/``clip_eps``/
             ``temperature``/``seconds``, or an unknown ``reward``.
     """
-    if not isinstance(policy, Reasoner):
-        raise ValueError(f"policy must be an explainer.reasoning.Reasoner, got "
-                         f"{type(policy).__name__}")
+    _check_reasoner("policy", policy)
     if steps is None and seconds is None:
         raise ValueError("give steps (>= 1) or seconds (> 0), or both")
     if steps is not None:
-        _check_int("steps", steps)
-    for name, value in (("group_size", group_size), ("problems_per_step", problems_per_step),
-                        ("iterations", iterations), ("digits", digits)):
-        _check_int(name, value)
-    if digits > policy.config.max_digits:
-        raise ValueError(f"digits must be at most the policy's max_digits "
-                         f"({policy.config.max_digits}), got {digits}")
-    if seconds is not None and (not isinstance(seconds, (int, float)) or not seconds > 0):
-        raise ValueError(f"seconds must be > 0, got {seconds!r}")
-    if not isinstance(lr, (int, float)) or not 0 < lr < 1:
-        raise ValueError(f"lr must be in (0, 1), got {lr!r}")
-    if not isinstance(beta, (int, float)) or not (beta >= 0 and math.isfinite(beta)):
-        raise ValueError(f"beta must be a finite number >= 0, got {beta!r}")
-    if not isinstance(clip_eps, (int, float)) or not 0 < clip_eps < 1:
-        raise ValueError(f"clip_eps must be in (0, 1), got {clip_eps!r}")
-    if not isinstance(temperature, (int, float)) or not temperature > 0:
-        raise ValueError(f"temperature must be > 0 (GRPO samples), got {temperature!r}")
+        check_int("steps", steps, 1, _MAX_STEPS)
+    check_int("group_size", group_size, 1, _MAX_GROUP)
+    check_int("problems_per_step", problems_per_step, 1, _MAX_GROUP)
+    check_int("iterations", iterations, 1, _MAX_ITERATIONS)
+    check_int("digits", digits, 1, policy.config.max_digits)
+    if seconds is not None:
+        check_number("seconds", seconds, 0, _MAX_SECONDS, lo_open=True)
+    check_number("lr", lr, 0, 1, lo_open=True, hi_open=True)
+    check_number("beta", beta, 0)
+    check_number("clip_eps", clip_eps, 0, 1, lo_open=True, hi_open=True)
+    try:
+        check_number("temperature", temperature, 0, lo_open=True)
+    except ValueError as exc:
+        raise ValueError(f"{exc} (GRPO samples)") from None
+    check_seed("seed", seed)
+    if callback is not None and not callable(callback):
+        raise ValueError(f"callback must be None or callable, got {callback!r}")
     if isinstance(reward, str):
         if reward not in REWARDS:
             raise ValueError(f"reward must be one of {sorted(REWARDS)} or a function, "
@@ -554,7 +604,7 @@ def train_grpo(
             ref_logp = _completion_logp(ref, idx, P)  # (N, n)
         rewards = torch.tensor([reward_fn(problems[i // group_size], t)
                                 for i, t in enumerate(texts)]).view(problems_per_step, group_size)
-        adv = group_advantages(rewards).flatten()  # (N,)
+        adv = group_advantages(rewards).flatten()  # (N,); checks the reward function's values
         model.train()
         first_loss = float("nan")
         old_logp = None
@@ -562,7 +612,7 @@ def train_grpo(
             logp = _completion_logp(model, idx, P)  # (N, n)
             if old_logp is None:  # pi_old: the policy that sampled, before this step's updates
                 old_logp = logp.detach()  # the same numbers a separate no-grad pass would give
-            loss = grpo_loss(logp, old_logp, ref_logp, adv, mask, clip_eps=clip_eps, beta=beta)
+            loss = _grpo_loss(logp, old_logp, ref_logp, adv, mask, clip_eps, beta)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -572,7 +622,7 @@ def train_grpo(
         model.eval()
         step += 1
         m = mask.float()
-        kl = float((k3_kl(old_logp, ref_logp) * m).sum() / m.sum())  # logged even when beta = 0
+        kl = float((_k3_kl(old_logp, ref_logp) * m).sum() / m.sum())  # logged even when beta = 0
         correct = [accuracy_reward(problems[i // group_size], t) for i, t in enumerate(texts)]
         slips = [slipped_steps(problems[i // group_size], t) > 0
                  for i, (t, c) in enumerate(zip(texts, correct)) if c]
