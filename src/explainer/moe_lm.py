@@ -24,8 +24,9 @@ import torch
 import torch.nn.functional as F
 
 from explainer import gpt, moe
+from explainer.checks import check_bool, check_int, check_number, check_seed, check_text
 from explainer.data import SEEDS_DIR
-from explainer.gpt import GPT, CharTokenizer, GPTConfig
+from explainer.gpt import _MAX_BLOCK, _MAX_HEADS, _MAX_LAYERS, GPT, CharTokenizer, GPTConfig
 from explainer.moe import MoEConfig, imbalance
 
 __all__ = [
@@ -43,6 +44,26 @@ __all__ = [
 
 MoELM = GPT  # the MoE LM is a GPT whose config has ``moe`` set (name kept for readers)
 
+# caps on train's sizes (a value past them is a typo): the chapter's runs take 500 steps of 32
+_MAX_STEPS = 10**6
+_MAX_BATCH = 2**16
+
+
+def _check_moe(moe: object) -> None:
+    if moe is not None and not isinstance(moe, MoEConfig):
+        raise ValueError(f"moe must be None or an explainer.moe.MoEConfig, got "
+                         f"{type(moe).__name__}")
+
+
+def _check_device(device: object) -> torch.device:
+    """A ``torch.device`` from ``"cpu"``, ``"cuda"``, ... (ValueError naming ``device``)."""
+    if not isinstance(device, (str, torch.device)):
+        raise ValueError(f"device must be a torch device such as 'cpu' or 'cuda', got {device!r}")
+    device = gpt._check_device(device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device must be one this machine has: {str(device)!r} is not available")
+    return device
+
 
 def lm_config(
     vocab: str, moe: MoEConfig | None = None, *, block_size: int = 64, n_layers: int = 2,
@@ -51,15 +72,23 @@ def lm_config(
     """The :class:`explainer.gpt.GPTConfig` of the chapter's MoE LM.
 
     Args:
-        vocab: the characters the model knows, in id order.
-        moe: the MoE layer of every block (its ``d_model`` is the model width).
-        block_size: context length in characters.
-        n_layers: transformer blocks.
-        n_heads: attention heads (must divide ``moe.d_model``).
+        vocab: the characters the model knows, in id order (distinct, at least 2; any
+            characters).
+        moe: the MoE layer of every block (its ``d_model`` is the model width); ``None``:
+            :class:`explainer.moe.MoEConfig`'s defaults.
+        block_size: context length in characters, 1 to 2**20.
+        n_layers: transformer blocks, 1 to 1024.
+        n_heads: attention heads, 1 to 1024 (must divide ``moe.d_model``).
+
+    Raises:
+        ValueError: naming the argument that is out of range or of the wrong kind.
     """
+    check_text("vocab", vocab)
+    _check_moe(moe)
+    block_size = check_int("block_size", block_size, 1, _MAX_BLOCK)
+    n_layers = check_int("n_layers", n_layers, 1, _MAX_LAYERS)
+    n_heads = check_int("n_heads", n_heads, 1, _MAX_HEADS)
     moe = moe or MoEConfig()
-    if not isinstance(n_heads, int) or n_heads < 1:
-        raise ValueError(f"n_heads must be an int >= 1, got {n_heads!r}")
     if moe.d_model % n_heads:
         raise ValueError(f"moe.d_model={moe.d_model} must be divisible by n_heads={n_heads}")
     return GPTConfig(vocab_size=len(vocab), block_size=block_size, n_layer=n_layers,
@@ -136,23 +165,32 @@ def train(
 
     Args:
         moe: the MoE layer config (balance mode, experts, top-k, gamma, ...).
-        steps: optimizer steps (AdamW).
-        batch_size: sequences per step, each ``block_size`` characters.
-        block_size, n_layers, n_heads: decoder size.
-        lr: learning rate.
-        seed: seeds the weights and the batch order.
-        text: training text; default :func:`load_corpus` (raises if missing).
-            The last 10% is held out for ``val_loss``.
+        steps: optimizer steps (AdamW), 1 to 10**6.
+        batch_size: sequences per step, each ``block_size`` characters, 1 to 2**16.
+        block_size, n_layers, n_heads: decoder size (see :func:`lm_config`).
+        lr: learning rate, in (0, 1).
+        seed: seeds the weights and the batch order, in [0, 2**63 - 1].
+        text: training text (a non-empty string); default :func:`load_corpus` (raises if
+            missing). The last 10% is held out for ``val_loss``.
         device: ``"cpu"`` or ``"cuda"``.
         show_progress: a progress bar (silent in the book build).
 
     Returns:
         A :class:`TrainResult`.
+
+    Raises:
+        ValueError: naming the argument that is out of range or of the wrong kind, or a
+            text too short for ``block_size``.
     """
-    if not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps must be an int >= 1, got {steps!r}")
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be an int >= 1, got {batch_size!r}")
+    _check_moe(moe)
+    check_int("steps", steps, 1, _MAX_STEPS)
+    check_int("batch_size", batch_size, 1, _MAX_BATCH)
+    check_number("lr", lr, 0, 1, lo_open=True, hi_open=True)
+    check_seed("seed", seed)
+    if text is not None:
+        check_text("text", text)
+    device = _check_device(device)
+    check_bool("show_progress", show_progress)
     text = load_corpus() if text is None else text
     vocab = "".join(sorted(set(text)))
     config = lm_config(vocab, moe, block_size=block_size, n_layers=n_layers, n_heads=n_heads)
@@ -223,11 +261,22 @@ def load_balance_models() -> dict[str, GPT]:
 def routing_table(model: GPT, text: str) -> pd.DataFrame:
     """Which experts each character of ``text`` is routed to, in every layer.
 
+    Args:
+        model: an MoE character LM (:func:`load`, :func:`train`).
+        text: characters of the model's vocabulary; only the first ``block_size`` are read.
+
     Returns:
         One row per (position, layer, expert): ``position``, ``char``, ``layer``
         (1-based), ``expert``, ``weight`` (gating weight, 0 if not chosen),
         ``chosen`` (bool), ``rank`` (1 = top choice, 0 if not chosen).
+
+    Raises:
+        ValueError: ``model`` is not an MoE character LM, or ``text`` is empty or has
+            characters outside its vocabulary.
     """
+    if not isinstance(model, GPT) or model.config.moe is None or not model.config.vocab:
+        raise ValueError(f"model must be an MoE character LM (an explainer.gpt.GPT with "
+                         f"config.moe and config.vocab set), got {type(model).__name__}")
     ids = torch.tensor(encode(text, model.config.vocab)[: model.config.block_size])
     model.eval()
     model(ids[None])  # fills last_routing of every MoE layer
