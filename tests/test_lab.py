@@ -16,6 +16,7 @@ still shows as running (``[*]``), so a stalled cell is a loud failure (issue #10
 from __future__ import annotations
 
 import http.client
+import os
 import shutil
 import socket
 import subprocess
@@ -205,7 +206,7 @@ def _wait_until_idle(page, what: str, timeout_ms: int) -> None:
 
 _READS = """() => {
   const nb = document.querySelector('.jp-Notebook');
-  const texts = sel => [...nb.querySelectorAll(sel)].map(e => e.innerText.slice(0, 200));
+  const texts = sel => [...nb.querySelectorAll(sel)].map(e => e.innerText.slice(-400));
   const charts = [...nb.querySelectorAll('.vega-embed')].map(v => {
     const svg = v.querySelector('svg');
     return svg ? svg.querySelectorAll('path, rect, line, circle, text').length
@@ -243,6 +244,10 @@ def test_every_chapter_runs_reads_and_responds_in_jupyterlab(lab, browser, chapt
     page = context.new_page()
     try:
         _open_and_run_all(page, lab, chapter)
+        shots = os.environ.get("EXPLAINER_LAB_SHOTS")  # a folder: keep a picture of each chapter
+        if shots:
+            Path(shots).mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(Path(shots) / f"{chapter}.png"))
         seen = page.evaluate(_READS)
         assert seen["errors"] == [], f"{chapter}: error outputs {seen['errors']}"
         assert seen["stderr"] == [], f"{chapter}: written to stderr {seen['stderr']}"
@@ -258,6 +263,11 @@ def test_every_chapter_runs_reads_and_responds_in_jupyterlab(lab, browser, chapt
         _shut_down_kernels(lab)
 
 
+# what an output looks like: its HTML and the pixels of its canvases (JupyterLab draws
+# charts on a canvas, whose HTML stays the same when the picture changes)
+_LOOKS = "o => o.innerHTML + [...o.querySelectorAll('canvas')].map(c => c.toDataURL()).join()"
+
+
 def _move_every_control(page, chapter: str) -> None:
     """Each live panel (a widget box with an output): move each slider one step, pick another
     option in each dropdown, press each button; the panel's output must change each time."""
@@ -266,26 +276,32 @@ def _move_every_control(page, chapter: str) -> None:
         panel = panels.nth(i)
         panel.scroll_into_view_if_needed()
         out = panel.locator(":scope > .widget-output").last
-        controls = [("slider", s) for s in panel.locator(".widget-slider .noUi-handle, .widget-slider input[type=range]").all()]
+        controls = [("slider", s) for s in panel.locator(".widget-slider").all()]
         controls += [("dropdown", d) for d in panel.locator(".widget-dropdown select").all()]
         controls += [("button", b) for b in panel.locator(":scope > button.jupyter-button, .widget-hbox > button.jupyter-button").all()]
+        has_button = any(kind == "button" for kind, _ in controls)
         for kind, control in controls:
-            before = out.inner_html()
-            if kind == "slider":
-                control.focus()
-                page.keyboard.press("ArrowRight")
-                if out.inner_html() == before:  # at the end of its range: go the other way
-                    page.keyboard.press("ArrowLeft")
-                    page.keyboard.press("ArrowLeft")
+            before = out.evaluate(_LOOKS)
+            if kind == "slider":  # type the other end of its range into its readout
+                handle = control.locator(".noUi-handle").first
+                low, high, now = (float(handle.get_attribute(a)) for a in
+                                  ("aria-valuemin", "aria-valuemax", "aria-valuenow"))
+                target = low if now != low else high
+                control.locator(".widget-readout").click()
+                page.keyboard.press("Control+A")
+                page.keyboard.type(f"{target:g}")
+                page.keyboard.press("Enter")
             elif kind == "dropdown":
                 options = control.locator("option").all()
                 current = control.evaluate("s => s.selectedIndex")
                 control.select_option(index=(current + 1) % len(options))
             else:
                 control.click()
+            if has_button and kind != "button":
+                continue  # a panel with a button recomputes only when it is pressed
             try:
                 page.wait_for_function(
-                    "([o, b]) => o.innerHTML !== b && !o.querySelector('.jp-OutputArea-output:empty')",
+                    f"([o, b]) => ({_LOOKS})(o) !== b && !o.querySelector('.jp-OutputArea-output:empty')",
                     arg=[out.element_handle(), before], timeout=60_000, polling=250)
             except PlaywrightTimeout:
                 pytest.fail(f"{chapter}: live panel {i}: moving a {kind} changed nothing")

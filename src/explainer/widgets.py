@@ -137,8 +137,11 @@ def live_or_static(controls: Sequence[Control], compute: Callable[..., Any], sta
     if hasattr(static, "to_dict") and any(isinstance(c, (Slider, Choice)) for c in controls):
         # the page's chart, following the widgets, above the live computation: the notebook
         # shows the picture the caption describes, and the numbers Python recomputed
-        def both(**values: Any) -> tuple[Any, Any]:
-            return at_values(static, values), compute(**values)
+        def both(**values: Any) -> Any:
+            result = compute(**values)
+            if hasattr(result, "to_dict"):  # already a chart: the picture itself
+                return result
+            return at_values(static, values), result
 
         display(live_panel(controls, both))
         return
