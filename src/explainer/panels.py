@@ -205,7 +205,7 @@ def mtp(*, prompt: str = "The main model checks the draft", chars: int = 60,
         raise ValueError(f"chars must be an int in 1..90, got {chars!r}")
     _check_key(key)
     return _form("mtp", key, "Write with and without drafts, in your browser",
-                 "Pressing the button downloads the model (about 1.5 megabytes) and a "
+                 "Pressing the button downloads the model (about 2.6 megabytes) and a "
                  "WebAssembly runtime, once.",
                  f"""<label for="{{uid}}-prompt">Prompt <input id="{{uid}}-prompt" name="prompt"
   type="text" autocomplete="off" spellcheck="false" value="{_esc(prompt)}" size="34"
