@@ -463,7 +463,7 @@ def retrain_live(balance: str, steps: int):
 
     The layer is the bias run's (8 routed experts, top-2, gamma 0.01) with ``balance``
     swapped, so V3's recipe (``"bias_seq_aux_loss"``) can be tried. The text is the one
-    the repository ships, the book's own prose (``data/mtp_corpus.txt``, as the MTP
+    the repository ships, Melville's *Moby-Dick* (``data/mtp_corpus.txt``, as the MTP
     chapter's models), not the articles the three charted runs were trained on.
     """
     from explainer import moe_lm, mtp
@@ -473,14 +473,14 @@ def retrain_live(balance: str, steps: int):
     cfg = moe.MoEConfig(**{**base.to_dict(), "balance": balance})
     res = moe_lm.train(cfg, steps=steps, text=mtp.load_corpus(), show_progress=True)
     tail = res.history.imbalance.iloc[-10:].mean()
-    chart = (alt.Chart(res.history, title=[f"{balance}, {steps} steps on the book's prose:",
+    chart = (alt.Chart(res.history, title=[f"{balance}, {steps} steps on Moby-Dick:",
                                            f"held-out loss {res.val_loss:.3f}, "
                                            f"final imbalance {tail:.2f}"])
              .mark_line().encode(x=alt.X("step:Q", title="training step"),
                                  y=alt.Y("imbalance:Q", title="max load / mean load"))
              .properties(height=200))
     return finish(chart, description=f"Load imbalance while training the tiny model on the "
-                                     f"book's own prose with balancing mode {balance} for "
+                                     f"text of Moby-Dick with balancing mode {balance} for "
                                      f"{steps} steps.")
 
 
