@@ -76,3 +76,23 @@ def test_the_run_panels_notebook_twin_samples_the_checkpoint():
             checkpoint_answers(bad, 0)
     with pytest.raises(ValueError, match="step must be one of"):
         checkpoint_answers("1+1", 7)
+
+
+def test_the_reasoner_panels_notebook_twin_asks_the_python_model():
+    """In JupyterLab the "ask the model" panel's place holds the same choices, run in Python:
+    greedy answers are the shipped model's, counted and voted in the caption."""
+    from explainer import reasoning
+    from explainer.figures.reasoning import ask, ask_live
+
+    controls, compute = ask_live(("cot", "grpo"), default_model="grpo", samples=4)
+    assert [c.name for c in controls] == ["problem", "model", "temperature", "samples", "ask"]
+    assert compute is ask
+    shown = ask("48765 + 25937", "cot", 0.0, 2)
+    want = reasoning.load_pretrained("cot").generate(["48765+25937"])[0][0]
+    assert list(shown.data["what the model wrote"]) == [want.partition("=")[2]] * 2
+    assert shown.caption.startswith("2 of 2 right (48765+25937 = 74702)")
+    assert "majority vote: 74702 (right)" in shown.caption
+    for args, match in ((("12a+3", "cot", 0.0, 1), "problems"), (("1+2", "nope", 0.0, 1), "model"),
+                        ((7, "cot", 0.0, 1), "problem must be")):
+        with pytest.raises(ValueError, match=match):
+            ask(*args)

@@ -15,7 +15,7 @@ import pandas as pd
 from explainer import reasoning
 from explainer.tables import table
 from explainer.charts import PALETTE
-from explainer.controls import Button, Choice, Slider
+from explainer.controls import Button, Choice, Slider, Text
 from explainer.figures._base import check_frames, finish
 
 __all__ = [
@@ -25,6 +25,8 @@ __all__ = [
     "SAMPLE_TEMPERATURE",
     "TRAIN",
     "answer_sheet",
+    "ask",
+    "ask_live",
     "greedy_breakdown",
     "marked_lines",
     "price_of_thinking",
@@ -202,6 +204,53 @@ def sampler_live(model: reasoning.Reasoner, temperature: float, *, n: int = 100,
                     f"{n} problems, {k} samples each at temperature {temperature:.2f}: single "
                     f"sample right {p1:.1%}, majority vote right {vote:.1%}, at least one right "
                     f"{anyk:.1%}.")
+
+
+def ask(problem: str, model: str, temperature: float, samples: int, seed: int = 0) -> Any:
+    """Notebook twin of the page's "ask the model" panel: ``samples`` answers of a shipped
+    reasoner to one addition, each marked right or wrong, with the majority vote.
+
+    Returns:
+        a reader's table of the answers, captioned with the count right and the vote.
+
+    Raises:
+        ValueError: on an addition the models cannot read, an unknown model, or a value out
+            of range.
+    """
+    if not isinstance(problem, str):
+        raise ValueError(f"problem must be an addition such as 123+456, got {problem!r}")
+    problem = problem.replace(" ", "")
+    if model not in reasoning.PRETRAINED:
+        raise ValueError(f"model must be one of {reasoning.PRETRAINED}, got {model!r}")
+    r = reasoning.load_pretrained(model)
+    texts = r.generate([problem], temperature=temperature, samples=samples, seed=seed)[0]
+    answers = [reasoning.parse_answer(t, r.config.fmt) for t in texts]
+    truth = sum(int(x) for x in problem.split("+"))
+    vote = reasoning.majority_vote(answers)
+    df = pd.DataFrame({"what the model wrote": [t.partition("=")[2] for t in texts],
+                       "right": ["yes" if a == truth else "no" for a in answers]})
+    right = sum(a == truth for a in answers)
+    said = "no answer" if vote is None else f"{vote} ({'right' if vote == truth else 'wrong'})"
+    return table(df, index=False, wrap=True, caption=(
+        f"{right} of {samples} right ({problem} = {truth}) at temperature {temperature:g}"
+        + (f"; majority vote: {said}." if samples > 1 else ".")))
+
+
+def ask_live(models: tuple[str, ...], *, default_model: str, problem: str = "48765+25937",
+             samples: int = 1, temperature: float = 0.0) -> tuple[tuple[Any, ...], Any]:
+    """The controls and computation of :func:`ask` for :func:`explainer.panels.show`'s
+    ``live`` (the same choices as the page's panel)."""
+    from explainer.onnx_export import PANEL_LABELS
+
+    controls = (
+        Text("problem", "addition", default=problem, placeholder="123+456"),
+        Choice("model", "model", tuple(models), default_model,
+               labels=tuple(PANEL_LABELS.get(m, m) for m in models)),
+        Slider("temperature", "temperature", 0.0, 2.0, 0.05, default=float(temperature)),
+        Slider("samples", "samples", 1, 16, 1, default=samples),
+        Button("ask", "Run the model"),
+    )
+    return controls, ask
 
 
 def train_live(seconds: float = 60.0) -> None:
