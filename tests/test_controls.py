@@ -97,3 +97,11 @@ def test_check_bound_names_a_bad_chart_or_control_list():
         check_bound("chart", [s])
     with pytest.raises(ValueError, match="^controls "):
         check_bound({}, s)
+
+
+def test_a_slider_reads_every_value_it_can_take_exactly():
+    """A 0.25 step shows 0.25 (it showed 0.2 or 0.3: one decimal from the step's magnitude)."""
+    for step, value, shown in ((0.25, 0.25, "0.25"), (0.05, 1.35, "1.35"), (0.1, 0.3, "0.3"),
+                               (5, 35, "35"), (0.125, 0.375, "0.375")):
+        w = Slider("t", "temperature", 0, 2 if step < 1 else 100, step, default=value).widget()
+        assert format(w.value, w.readout_format) == shown, (step, w.readout_format)

@@ -24,7 +24,6 @@ controls include one runs its computation only when the button is clicked
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -118,9 +117,12 @@ class Slider:
 
 
 def _readout(step: float) -> str:
-    """A readout format with as many decimals as the step needs."""
-    decimals = max(0, -math.floor(math.log10(step) + 1e-9)) if step < 1 else 0
-    return f".{decimals}f"
+    """A readout format with as many decimals as the step needs: every value the slider can
+    take reads exactly (a 0.25 step shows 0.25, not 0.2 or 0.3; 0.1 shows 0.1)."""
+    from decimal import Decimal
+
+    exponent = Decimal(repr(float(step))).normalize().as_tuple().exponent
+    return f".{max(0, -int(exponent))}f"
 
 
 @dataclass(frozen=True)
