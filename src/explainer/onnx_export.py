@@ -129,7 +129,7 @@ def export_mtp(out_dir: str | Path, name: str = "mtp") -> dict[str, Any]:
 
     Args:
         out_dir: a folder (created if needed).
-        name: a shipped MTP model trained with MTP (``"mtp"`` or ``"mtp2"``).
+        name: a shipped MTP model trained with MTP (``"mtp"``).
 
     Returns:
         the model's manifest entry (files, vocabulary, context length, bytes).
@@ -186,8 +186,8 @@ class _Routing(torch.nn.Module):
             h = block.ln_2(x)[0]  # (T, d)
             m = block.ffn
             c = m.config
-            w, i = moe.route(m.gate(h), **moe.gate_args(c),
-                             bias=m.expert_bias if c.balance in moe.BIAS_MODES else None)
+            w, i = moe._route(m.gate(h), **moe.gate_args(c),  # unchecked: traceable
+                              bias=m.expert_bias if c.balance in moe.BIAS_MODES else None)
             dense = torch.zeros(T, c.n_routed_experts).scatter(1, i, w)  # (T, E)
             hidden = torch.einsum("td,edf->etf", h, m.w1)  # (E, T, inter)
             gated = F.silu(hidden) * torch.einsum("td,edf->etf", h, m.w3)
