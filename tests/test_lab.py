@@ -228,6 +228,7 @@ _READS = """() => {
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(420)  # a page that stops responding (a renderer in a loop) fails, not hangs
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_every_chapter_runs_reads_and_responds_in_jupyterlab(lab, browser, chapter):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})

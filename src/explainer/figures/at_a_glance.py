@@ -71,6 +71,7 @@ def scores(gaps: pd.DataFrame, min_gap: float | None = None) -> alt.Chart:
     """
     order = list(gaps.index)
     data = _long(gaps)
+    models = [facts.R1, facts.O1_1217]
     if min_gap is not None:
         data = data[data["gap"].abs() >= MIN_GAP.check(min_gap)]
     chart = (
@@ -80,10 +81,15 @@ def scores(gaps: pd.DataFrame, min_gap: float | None = None) -> alt.Chart:
                       "the two are closer than the threshold."]))
         .mark_bar()
         .encode(
-            x=alt.X("benchmark:N", title=None, sort=order, axis=alt.Axis(labelAngle=-45)),
-            xOffset="model:N",
+            # fixed domains: a benchmark the slider hides leaves its place empty, and a chart
+            # with every bar hidden keeps its axes (JupyterLab's Vega 5 hangs on an empty
+            # band scale)
+            x=alt.X("benchmark:N", title=None, sort=order, scale=alt.Scale(domain=order),
+                    axis=alt.Axis(labelAngle=-45)),
+            xOffset=alt.XOffset("model:N", scale=alt.Scale(domain=models)),
             y=alt.Y("score:Q", title="score (see metric)", scale=alt.Scale(domain=[0, 100])),
-            color=alt.Color("model:N", title=None, legend=alt.Legend(orient="bottom")),
+            color=alt.Color("model:N", title=None, scale=alt.Scale(domain=models),
+                            legend=alt.Legend(orient="bottom")),
             tooltip=["benchmark", "metric", "model", "score",
                      alt.Tooltip("gap:Q", title="R1 minus o1")],
         )
