@@ -12,8 +12,9 @@ JB_FLAGS := -W -n --keep-going
 NBMAKE_TIMEOUT ?= 90
 # pytest-xdist workers for the notebook and browser parts (each waits on a kernel or on
 # Chromium much of the time: 2 workers on 2 cores cut nbmake from ~65 s to ~41 s and
-# browser from ~290 s to ~238 s; the reproducibility part too). The unit part stays serial: there torch already uses both cores and
-# 2 workers made it slower (191 s against ~100 s). WORKERS=0 runs everything serially.
+# browser from ~290 s to ~238 s; the reproducibility part too). The unit part too, with one
+# torch thread per worker (OMP_NUM_THREADS=1: 160 s serial -> 94 s; two workers each using both
+# cores made it slower, 191 s). WORKERS=0 runs everything serially.
 WORKERS ?= 2
 
 .PHONY: book book-quick pdf linkcheck test unit built nbmake browser lab bench stress chromium clean
@@ -69,7 +70,7 @@ linkcheck: $(VENV)/.installed
 
 # -- tests -------------------------------------------------------------------
 unit: $(VENV)/.installed
-	$(PY) -m pytest -m "not browser and not built" tests --durations=8
+	OMP_NUM_THREADS=1 $(PY) -m pytest -m "not browser and not built" -n $(WORKERS) tests --durations=8
 
 # tests that compare with the built book (each chapter executed once more, compared with the build)
 built: $(VENV)/.installed

@@ -15,10 +15,17 @@ _FOOTER = re.compile(r"Cheaper by design · \d+ / \d+")
 
 
 @pytest.fixture(scope="module")
-def pdf(built_site, tmp_path_factory):
-    out = tmp_path_factory.mktemp("pdf") / "book.pdf"
-    subprocess.run([sys.executable, str(ROOT / "scripts" / "make_pdf.py"), "--site",
-                    str(built_site), "--out", str(out)], check=True, cwd=ROOT)
+def pdf(built_site):
+    """The PDF of this build, printed once per build (the tests may run on several pytest
+    workers: the first prints it under a lock, the others read it)."""
+    from filelock import FileLock
+
+    out = ROOT / "_build" / "pdf-test" / "book.pdf"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(out.parent / "print.lock")):
+        if not out.exists() or out.stat().st_mtime < (built_site / "index.html").stat().st_mtime:
+            subprocess.run([sys.executable, str(ROOT / "scripts" / "make_pdf.py"), "--site",
+                            str(built_site), "--out", str(out)], check=True, cwd=ROOT)
     from pypdf import PdfReader
 
     return PdfReader(str(out))

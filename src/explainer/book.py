@@ -84,15 +84,21 @@ def run_static(root: Path = RUN_STATIC) -> Path:
     onnxruntime-web's single-threaded WebAssembly runtime and its licence. Both are fetched
     by a page only when a reader presses a panel's button (``explainer-run.js``).
     """
+    from filelock import FileLock
+
     from explainer.onnx_export import export_all
 
     root = Path(root)
-    export_all(root / "models")
-    dist = install_ort()
-    (root / "ort").mkdir(parents=True, exist_ok=True)
-    for name in ORT_FILES:
-        shutil.copy2(dist / name, root / "ort" / name)
-    (root / "ort" / "onnxruntime-web.LICENSE.txt").write_text(ORT_LICENSE)
+    root.mkdir(parents=True, exist_ok=True)
+    # builds of one checkout may run at once (the failing-build tests on two pytest workers):
+    # one exports and installs, the others wait and then find everything in place
+    with FileLock(str(root.parent / "run_static.lock")):
+        export_all(root / "models")
+        dist = install_ort()
+        (root / "ort").mkdir(parents=True, exist_ok=True)
+        for name in ORT_FILES:
+            shutil.copy2(dist / name, root / "ort" / name)
+        (root / "ort" / "onnxruntime-web.LICENSE.txt").write_text(ORT_LICENSE)
     return root
 
 
