@@ -117,9 +117,10 @@ def _wait(page, locator, what: str, timeout_ms: int) -> None:
                     f"cells still running: {_running_cells(page)}")
 
 
-def test_widgets_recompute_live_and_charts_draw_offline(lab, browser):
+def _offline_page(browser):
+    """A fresh context and page whose requests off 127.0.0.1 are refused and recorded."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    outside = []
+    outside: list[str] = []
 
     def route(r):
         if urlparse(r.request.url).hostname == "127.0.0.1" or r.request.url.startswith(("data:", "blob:")):
@@ -129,17 +130,13 @@ def test_widgets_recompute_live_and_charts_draw_offline(lab, browser):
             r.abort()
 
     context.route("**/*", route)
-    page = context.new_page()
+    return context, context.new_page(), outside
+
+
+def test_widgets_recompute_live_and_charts_draw_offline(lab, browser):
+    context, page, outside = _offline_page(browser)
     try:
-        page.goto(f"{lab}/lab/tree/at_a_glance.ipynb?token={TOKEN}")
-        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=90_000)
-        select_kernel = page.locator(".jp-Dialog").get_by_role("button", name="Select")
-        try:  # a fresh JupyterLab may ask which kernel to start
-            select_kernel.click(timeout=10_000)
-        except Exception:
-            pass
-        page.locator(".lm-MenuBar-item", has_text="Run").first.click()
-        page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+        _open_and_run_all(page, lab, "at_a_glance")
         slider = page.locator(".widget-slider").first
         _wait(page, slider, "the ipywidgets slider (Run All Cells)", 120_000)
         status = page.locator(".jp-OutputArea-output pre", has_text="benchmarks differ by at least")
@@ -231,18 +228,7 @@ _READS = """() => {
 @pytest.mark.timeout(420)  # a page that stops responding (a renderer in a loop) fails, not hangs
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_every_chapter_runs_reads_and_responds_in_jupyterlab(lab, browser, chapter):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    outside = []
-
-    def route(r):
-        if urlparse(r.request.url).hostname == "127.0.0.1" or r.request.url.startswith(("data:", "blob:")):
-            r.continue_()
-        else:
-            outside.append(r.request.url)
-            r.abort()
-
-    context.route("**/*", route)
-    page = context.new_page()
+    context, page, outside = _offline_page(browser)
     try:
         _open_and_run_all(page, lab, chapter)
         shots = os.environ.get("EXPLAINER_LAB_SHOTS")  # a folder: keep a picture of each chapter

@@ -31,6 +31,7 @@ __all__ = [
     "SEED_MAX",
     "check_bool",
     "check_choice",
+    "check_device",
     "check_int",
     "check_number",
     "check_seed",
@@ -117,6 +118,22 @@ def check_choice(name: str, value: Any, options: Collection[Any]) -> Any:
     if not any(same(o) for o in options):
         raise ValueError(f"{name} must be one of {list(options)!r}, got {value!r}")
     return value
+
+
+def check_device(name: str, value: Any) -> Any:
+    """A ``torch.device`` from ``"cpu"``, ``"cuda"``, ... that this machine has."""
+    import torch
+
+    if not isinstance(value, (str, torch.device)):
+        raise ValueError(f"{name} must be a torch device such as 'cpu' or 'cuda', got {value!r}")
+    try:
+        device = torch.device(value)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"{name} must be a torch device such as 'cpu' or 'cuda', got "
+                         f"{value!r}") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"{name} must be one this machine has: {str(device)!r} is not available")
+    return device
 
 
 def check_seed(name: str, value: Any) -> int:

@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 
 from explainer import gpt, moe
-from explainer.checks import check_bool, check_int, check_number, check_seed, check_text
+from explainer.checks import check_bool, check_device, check_int, check_number, check_seed, check_text
 from explainer.data import SEEDS_DIR
 from explainer.gpt import _MAX_BLOCK, _MAX_HEADS, _MAX_LAYERS, GPT, CharTokenizer, GPTConfig
 from explainer.moe import MoEConfig, imbalance
@@ -56,13 +56,8 @@ def _check_moe(moe: object) -> None:
 
 
 def _check_device(device: object) -> torch.device:
-    """A ``torch.device`` from ``"cpu"``, ``"cuda"``, ... (ValueError naming ``device``)."""
-    if not isinstance(device, (str, torch.device)):
-        raise ValueError(f"device must be a torch device such as 'cpu' or 'cuda', got {device!r}")
-    device = gpt._check_device(device)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device must be one this machine has: {str(device)!r} is not available")
-    return device
+    """A ``torch.device`` this machine has (ValueError naming ``device``)."""
+    return check_device("device", device)
 
 
 def lm_config(

@@ -58,7 +58,7 @@ import torch
 import torch.nn.functional as F
 
 from explainer import gpt
-from explainer.checks import check_int, check_number, check_seed, check_text
+from explainer.checks import check_device, check_int, check_number, check_seed, check_text
 from explainer.gpt import (
     _MAX_EMBD,
     _MAX_HEADS,
@@ -183,13 +183,8 @@ def _check_problems(problems: Any, max_digits: int, *, single: bool = False) -> 
 
 
 def _check_device(device: Any) -> torch.device:
-    """A ``torch.device`` from ``"cpu"``, ``"cuda"``, ... (ValueError naming ``device``)."""
-    if not isinstance(device, (str, torch.device)):
-        raise ValueError(f"device must be a torch device such as 'cpu' or 'cuda', got {device!r}")
-    device = gpt._check_device(device)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device must be one this machine has: {str(device)!r} is not available")
-    return device
+    """A ``torch.device`` this machine has (ValueError naming ``device``)."""
+    return check_device("device", device)
 
 
 def _check_reasoner(name: str, value: Any) -> None:
