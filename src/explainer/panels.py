@@ -17,6 +17,7 @@ import itertools
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from explainer.checks import check_int, check_number
 from explainer.onnx_export import PANEL_LABELS, PANEL_REASONERS
 
 __all__ = ["moe", "mtp", "reasoner", "run", "show"]
@@ -103,10 +104,8 @@ def reasoner(*, problem: str = "4821+3659", models: Sequence[str] = PANEL_REASON
         raise ValueError(f"models must be among {PANEL_REASONERS}, got {list(models)}")
     if default_model not in models:
         raise ValueError(f"default_model must be one of {list(models)}, got {default_model!r}")
-    if isinstance(samples, bool) or not isinstance(samples, int) or not 1 <= samples <= 16:
-        raise ValueError(f"samples must be an int in 1..16, got {samples!r}")
-    if not isinstance(temperature, (int, float)) or not 0 <= temperature <= 2:
-        raise ValueError(f"temperature must be a number in [0, 2], got {temperature!r}")
+    check_int("samples", samples, 1, 16)
+    check_number("temperature", temperature, 0, 2)
     _check_key(key)
     options = "".join(
         f'<option value="{_esc(m)}"{" selected" if m == default_model else ""}>'
@@ -156,10 +155,8 @@ def run(*, problems: Sequence[str] = ("48765+25937", "31416+27183", "99999+1", "
         raise ValueError(f"problems must be a list of 1 to 8 additions, got {problems!r}")
     if isinstance(step, bool) or step not in RUN_CHECKPOINTS:
         raise ValueError(f"step must be one of {RUN_CHECKPOINTS}, got {step!r}")
-    if isinstance(samples, bool) or not isinstance(samples, int) or not 1 <= samples <= 8:
-        raise ValueError(f"samples must be an int in 1..8, got {samples!r}")
-    if not isinstance(temperature, (int, float)) or not 0 <= temperature <= 2:
-        raise ValueError(f"temperature must be a number in [0, 2], got {temperature!r}")
+    check_int("samples", samples, 1, 8)
+    check_number("temperature", temperature, 0, 2)
     _check_key(key)
     names = {0: "step 0: the base, before training", STEPS: f"step {STEPS}: the shipped model"}
     options = "".join(
