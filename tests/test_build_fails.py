@@ -21,22 +21,34 @@ ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
 
 
+def _make_setting(name: str) -> str:
+    """A setting as written in the Makefile (single source of truth)."""
+    m = re.search(rf"^{name} \??:?= (.+)$", (ROOT / "Makefile").read_text(), re.M)
+    assert m, f"Makefile has no {name} line"
+    return m.group(1).strip()
+
+
 def _make_flags() -> list[str]:
-    """JB_FLAGS as written in the Makefile (single source of truth)."""
-    m = re.search(r"^JB_FLAGS := (.+)$", (ROOT / "Makefile").read_text(), re.M)
-    assert m, "Makefile has no JB_FLAGS line"
-    return m.group(1).split()
+    return _make_setting("JB_FLAGS").split()
+
+
+# `make book` reads (and executes) chapters in parallel Sphinx workers; so does every build
+# here (more than 5 documents, or Sphinx reads serially), so a fault in a worker must fail it
+EXTRA_PAGES = 5
 
 
 def _book(tmp_path: Path, chapter_cells: list, page_md: str = "# Notes\n\nPlain text.\n") -> Path:
     book = tmp_path / "book"
     (book / "chapters").mkdir(parents=True)
     shutil.copy(ROOT / "_config.yml", book / "_config.yml")
+    extra = "".join(f"      - file: chapters/extra{i}\n" for i in range(EXTRA_PAGES))
     (book / "_toc.yml").write_text(
         "format: jb-book\nroot: chapters/intro\nparts:\n  - caption: Test\n    numbered: true\n"
-        "    chapters:\n      - file: chapters/page\n      - file: chapters/nb\n"
+        "    chapters:\n      - file: chapters/page\n      - file: chapters/nb\n" + extra
     )
     (book / "chapters" / "intro.md").write_text("# Intro\n\nA test book.\n")
+    for i in range(EXTRA_PAGES):
+        (book / "chapters" / f"extra{i}.md").write_text(f"# Extra {i}\n\nMore text.\n")
     (book / "chapters" / "page.md").write_text(page_md)
     nb = nbformat.v4.new_notebook(cells=chapter_cells)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -45,9 +57,13 @@ def _book(tmp_path: Path, chapter_cells: list, page_md: str = "# Notes\n\nPlain 
 
 
 def _build(book: Path) -> subprocess.CompletedProcess:
-    jb = Path(sys.executable).with_name("jupyter-book")
-    return subprocess.run([str(jb), "build", str(book), *_make_flags()],
-                          capture_output=True, text=True, timeout=600)
+    """`make book`'s command (the Makefile's JB, with its BOOK_JOBS) on ``book``."""
+    jobs = _make_setting("BOOK_JOBS")
+    assert _make_setting("JB") == "$(PY) scripts/jupyter_book_jobs.py $(BOOK_JOBS)"
+    cmd = [sys.executable, str(ROOT / "scripts" / "jupyter_book_jobs.py"), jobs, "build", str(book)]
+    result = subprocess.run(cmd + _make_flags(), capture_output=True, text=True, timeout=600)
+    assert "doing serial read" not in result.stdout + result.stderr, "the build did not run in parallel"
+    return result
 
 
 def _cells(*sources):

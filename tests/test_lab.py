@@ -58,7 +58,9 @@ def _start_lab(work: Path):
            f"--port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={TOKEN}",
            f"--ServerApp.root_dir={work / 'chapters'}",
            f"--LabApp.user_settings_dir={work / 'settings'}", f"--LabApp.workspaces_dir={work / 'ws'}",
-           "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+           "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+           # window.jupyterapp: the next chapter opens in the same page (no reload of JupyterLab)
+           "--LabApp.expose_app_in_browser=True"]
     env = {**os.environ, "EXPLAINER_BUTTON_SECONDS": BUTTON_SECONDS}
     env.pop("EXPLAINER_BOOK_BUILD", None)
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
@@ -171,17 +173,48 @@ def _shut_down_kernels(lab: str) -> None:
         urllib.request.urlopen(req, timeout=30).close()
 
 
+_KERNEL_READY = """() => {
+  if (document.querySelector('.jp-Dialog')) return 'dialog';
+  const name = document.querySelector('.jp-NotebookPanel-toolbar .jp-Toolbar-kernelName');
+  const ind = document.querySelector('.jp-Notebook-ExecutionIndicator');
+  return name && ind && !/No Kernel/.test(name.textContent) && ind.dataset.status === 'idle'
+    ? 'idle' : false;
+}"""
+
+
+# In a JupyterLab page already open, with nothing in the way (no dialog): close every
+# document (as closing its tab, without the "save changes?" question) and open the chapter.
+_OPEN_IN_PLACE = """async path => {
+  const app = window.jupyterapp;
+  if (!app || document.querySelector('.jp-Dialog')) return false;
+  for (const w of [...app.shell.widgets('main')]) {
+    if (w.context) w.context.model.dirty = false;
+    w.close();
+  }
+  await app.commands.execute('docmanager:open', {path});
+  return true;
+}"""
+
+
 def _open_and_run_all(page, lab: str, chapter: str) -> None:
-    # a workspace of its own, reset: only this notebook open (Lab restores the last layout)
-    page.goto(f"{lab}/lab/workspaces/{chapter}/tree/{chapter}.ipynb?reset&token={TOKEN}")
-    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=90_000)
-    select_kernel = page.locator(".jp-Dialog").get_by_role("button", name="Select")
-    try:  # a fresh JupyterLab may ask which kernel to start
-        select_kernel.click(timeout=5_000)
-    except PlaywrightTimeout:
-        pass
-    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status=idle]", state="attached",
-                           timeout=90_000)
+    """Open ``chapter`` in JupyterLab, in the page if it already holds JupyterLab (a reload
+    costs 3-4 s), else loading JupyterLab with a workspace of its own, reset (only this
+    notebook open); then Run All Cells from the menu, and wait until every cell has run."""
+    if not (page.url.startswith(lab) and page.evaluate(_OPEN_IN_PLACE, f"{chapter}.ipynb")):
+        page.goto(f"{lab}/lab/workspaces/{chapter}/tree/{chapter}.ipynb?reset&token={TOKEN}")
+    page.wait_for_function("""path => {
+        const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+        return w && w.context && w.context.path === path
+            && document.querySelector('.jp-Notebook .jp-Cell');
+    }""", arg=f"{chapter}.ipynb", timeout=90_000, polling=100)
+    assert page.locator(".jp-NotebookPanel").count() == 1, "another notebook is still open"
+    # the kernel is up when the toolbar names it and reports idle (before it starts, the
+    # indicator also reads idle, beside "No Kernel"); a JupyterLab that does not know which
+    # kernel to start asks in a dialog instead
+    ready = page.wait_for_function(_KERNEL_READY, timeout=90_000, polling=100).json_value()
+    if ready == "dialog":
+        page.locator(".jp-Dialog").get_by_role("button", name="Select").click(timeout=10_000)
+        page.wait_for_function(f"() => ({_KERNEL_READY})() === 'idle'", timeout=90_000, polling=100)
     page.locator(".lm-MenuBar-item", has_text="Run").first.click()
     page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
     _wait_until_idle(page, f"{chapter}: Run All Cells", 180_000)
@@ -224,11 +257,20 @@ _READS = """() => {
 }"""
 
 
+@pytest.fixture(scope="module")
+def lab_page(lab, browser):
+    """One JupyterLab page for the chapters a worker opens: ``(page, requests off 127.0.0.1)``."""
+    context, page, outside = _offline_page(browser)
+    yield page, outside
+    context.close()
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(420)  # a page that stops responding (a renderer in a loop) fails, not hangs
 @pytest.mark.parametrize("chapter", CHAPTERS)
-def test_every_chapter_runs_reads_and_responds_in_jupyterlab(lab, browser, chapter):
-    context, page, outside = _offline_page(browser)
+def test_every_chapter_runs_reads_and_responds_in_jupyterlab(lab, lab_page, chapter):
+    page, outside = lab_page
+    outside.clear()
     try:
         _open_and_run_all(page, lab, chapter)
         shots = os.environ.get("EXPLAINER_LAB_SHOTS")  # a folder: keep a picture of each chapter
@@ -246,7 +288,6 @@ def test_every_chapter_runs_reads_and_responds_in_jupyterlab(lab, browser, chapt
         assert seen["errors"] == [] and seen["stderr"] == [], (chapter, seen["errors"], seen["stderr"])
         assert outside == [], f"requests left 127.0.0.1: {outside}"
     finally:
-        context.close()
         _shut_down_kernels(lab)
 
 

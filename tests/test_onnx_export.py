@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -75,6 +76,46 @@ def test_an_unchanged_checkpoint_is_not_exported_again(exported, monkeypatch):
     out, manifest = exported
     monkeypatch.setattr(onnx_export, "export_gpt", lambda *a: pytest.fail("exported again"))
     assert onnx_export.export_reasoners(out) == manifest
+
+
+def test_a_second_export_all_exports_nothing(tmp_path, monkeypatch):
+    """Every build calls export_all on the checkout's shared folder; a second call with the
+    same checkpoints must reuse every file. (The GRPO run's steps were exported again by every
+    build, 15 s each time, because the run's previous entries were read after export_reasoners
+    had rewritten models.json.) The exporters are replaced by stubs that write a file, so the
+    test is about the bookkeeping."""
+    from explainer import grpo, moe
+
+    monkeypatch.setattr(grpo, "RUN_CHECKPOINTS", (0, 2, 3, grpo.STEPS))
+    monkeypatch.setattr(moe, "BALANCE_RUNS", moe.BALANCE_RUNS[:1])
+    exported: list[str] = []
+
+    def gpt(model, path):
+        exported.append(Path(path).name)
+        Path(path).write_bytes(b"onnx")
+        return Path(path)
+
+    def moe_file(out, run):
+        exported.append(f"moe_{run}")
+        (Path(out) / f"moe_{run}.onnx").write_bytes(b"onnx")
+        return {"file": f"moe_{run}.onnx"}
+
+    def mtp_files(out, name):
+        exported.append(name)
+        for k in ("main", "draft"):
+            (Path(out) / f"{name}_{k}.onnx").write_bytes(b"onnx")
+        return {"main": f"{name}_main.onnx", "draft": f"{name}_draft.onnx"}
+
+    monkeypatch.setattr(onnx_export, "export_gpt", gpt)
+    monkeypatch.setattr(onnx_export, "export_moe", moe_file)
+    monkeypatch.setattr(onnx_export, "export_mtp", mtp_files)
+    first = onnx_export.export_all(tmp_path)
+    assert sorted(exported) == sorted(
+        [f"reasoner_{n}.onnx" for n in onnx_export.PANEL_REASONERS]
+        + ["grpo_step_002.onnx", "grpo_step_003.onnx", f"moe_{moe.BALANCE_RUNS[0]}", "mtp"])
+    exported.clear()
+    assert onnx_export.export_all(tmp_path) == first
+    assert exported == []
 
 
 @pytest.mark.parametrize("call, match", [

@@ -160,6 +160,32 @@ def _repository_links(app: Any, config: Any) -> None:
         opts[key] = on
 
 
+# Extensions Jupyter Book loads that do not declare whether they are safe for parallel reading,
+# checked by reading them (versions pinned by jupyter-book 1.0.4.post1):
+PARALLEL_SAFE = {
+    # only replaces TocTreeCollector.assign_section_numbers, which Sphinx calls in the main
+    # process after every document is read, on the merged environment
+    "sphinx_multitoc_numbering": "0.1.3",
+    # per-document transforms that annotate each doctree (no shared state) and LaTeX settings
+    # for the latex builder
+    "sphinx_jupyterbook_latex": "1.0.0",
+}
+
+
+def _allow_parallel_read(app: Any) -> None:
+    """Let ``make book`` execute two chapters at once (``sphinx -j``; see ``scripts/jb.py``).
+
+    Sphinx reads serially, and warns (which ``-W`` fails), if any extension does not declare
+    that it is safe for parallel reading; the ones in :data:`PARALLEL_SAFE` are marked safe,
+    at the versions read. Another version is left undeclared, so the build says so.
+    """
+    for name, version in PARALLEL_SAFE.items():
+        ext = app.extensions.get(name)
+        if (ext is not None and getattr(ext.module, "__version__", None) == version
+                and ext.parallel_read_safe is None):
+            ext.parallel_read_safe = True
+
+
 def setup(app: Any) -> dict[str, Any]:
     """Sphinx entry point."""
     os.environ[BOOK_BUILD_ENV] = "1"  # inherited by the kernels MyST-NB starts
@@ -174,4 +200,5 @@ def setup(app: Any) -> dict[str, Any]:
     app.add_css_file("ledger.css")  # the claims ledger table (explainer.ledger_html)
     app.add_js_file("ledger.js")  # its filters and sorting; a no-op on other pages
     app.add_js_file("explainer-run.js")  # model panels: load the runtime only on a press
+    app.connect("builder-inited", _allow_parallel_read)  # after every extension is loaded
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -281,11 +281,19 @@ def export_reasoners(out_dir: str | Path, names: tuple[str, ...] = PANEL_REASONE
     return manifest
 
 
-def export_run(out_dir: str | Path, reasoners: dict[str, Any]) -> dict[str, Any]:
+def export_run(out_dir: str | Path, reasoners: dict[str, Any],
+               before: dict[str, Any] | None = None) -> dict[str, Any]:
     """The shipped GRPO run at each of :data:`explainer.grpo.RUN_CHECKPOINTS`, for the
     "learning to think" panel: step 0 and the last step reuse the ``base`` and ``grpo``
     exports in ``reasoners`` (from :func:`export_reasoners`); the steps between are exported
     into ``out_dir`` as ``grpo_step_NNN.onnx`` (reused while their checkpoint is unchanged).
+
+    Args:
+        out_dir: a folder (created if needed).
+        reasoners: the ``reasoners`` part of the manifest.
+        before: the ``run`` part of the folder's previous manifest (read from its
+            ``models.json`` when not given; :func:`export_all` reads it before
+            :func:`export_reasoners` rewrites that file).
 
     Returns:
         ``{"steps": [...], "checkpoints": {step: {"file", "bytes", "weights_sha256"}}}``.
@@ -299,9 +307,11 @@ def export_run(out_dir: str | Path, reasoners: dict[str, Any]) -> dict[str, Any]
     if missing:
         raise ValueError(f"reasoners must hold the base and grpo exports, missing {missing}")
     out = Path(out_dir)
+    if before is None:
+        before = _previous(out).get("run", {})
     try:
-        before = json.loads((out / MANIFEST).read_text())["run"]["checkpoints"]
-    except (OSError, ValueError, KeyError, TypeError):
+        before = dict(before["checkpoints"])
+    except (KeyError, TypeError, ValueError):
         before = {}
     checkpoints: dict[str, Any] = {}
     for step in grpo.RUN_CHECKPOINTS:
@@ -320,6 +330,15 @@ def export_run(out_dir: str | Path, reasoners: dict[str, Any]) -> dict[str, Any]
     return {"steps": list(grpo.RUN_CHECKPOINTS), "checkpoints": checkpoints}
 
 
+def _previous(out: Path) -> dict[str, Any]:
+    """The folder's last ``models.json`` (empty if there is none or it cannot be read)."""
+    try:
+        manifest = json.loads((out / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return {}
+    return manifest if isinstance(manifest, dict) else {}
+
+
 def export_all(out_dir: str | Path) -> dict[str, Any]:
     """Every panel model: the reasoners (:func:`export_reasoners`), the GRPO run's checkpoints
     (:func:`export_run`), the MoE character models' routing (:func:`export_moe`) and the
@@ -336,16 +355,10 @@ def export_all(out_dir: str | Path) -> dict[str, Any]:
     from explainer import mtp
 
     out = Path(out_dir)
-    try:
-        before = json.loads((out / MANIFEST).read_text()).get("mtp", {})
-    except (OSError, ValueError):
-        before = {}
-    try:
-        before_moe = json.loads((out / MANIFEST).read_text()).get("moe", {})
-    except (OSError, ValueError):
-        before_moe = {}
+    previous = _previous(out)  # read before export_reasoners rewrites models.json
+    before, before_moe = previous.get("mtp", {}), previous.get("moe", {})
     manifest = export_reasoners(out)
-    manifest["run"] = export_run(out, manifest["reasoners"])
+    manifest["run"] = export_run(out, manifest["reasoners"], before=previous.get("run", {}))
     manifest["moe"] = {}
     from explainer import moe
 
