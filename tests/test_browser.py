@@ -70,9 +70,7 @@ def visit(browser, site_url):
         v.close()
 
 
-@pytest.mark.parametrize("path", _pages())
-def test_page_renders_offline_without_errors(visit, path):
-    v = visit(path)
+def _renders_offline_without_errors(v: PageVisit, path: str) -> None:
     page = v.page
     assert page.title(), "page has no title"
     assert v.outside == [], f"requests left 127.0.0.1: {v.outside}"
@@ -117,9 +115,7 @@ def _nudge(el, kind: str) -> None:
     )
 
 
-@pytest.mark.parametrize("path", [p for p in _pages() if p.startswith("chapters/")])
-def test_every_bound_control_changes_its_chart(visit, path):
-    page = visit(path).page
+def _every_bound_control_changes_its_chart(page, path: str) -> None:
     controls = page.locator(".vega-bindings input[type=range], .vega-bindings select, "
                             ".vega-bindings input[type=checkbox], .vega-bindings input[type=radio]")
     for i in range(controls.count()):
@@ -180,10 +176,8 @@ def test_claims_ledger_filters_and_sorts(visit):
 PHONE = {"width": 360, "height": 780}
 
 
-@pytest.mark.parametrize("path", _pages())
-def test_axe_finds_no_serious_or_critical_violations(visit, axe_js, path):
+def _axe_finds_no_serious_or_critical_violations(page, axe_js: str, path: str) -> None:
     """axe-core's WCAG 2 A/AA rules, served from the test setup (never a CDN)."""
-    page = visit(path).page
     page.add_script_tag(content=axe_js)
     violations = page.evaluate(
         """async () => (await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa']})).violations
@@ -226,12 +220,10 @@ CHART_STATE = """() => [...document.querySelectorAll('div.explainer-chart')].map
 })"""
 
 
-@pytest.mark.parametrize("path", [p for p in _pages() if p.startswith("chapters/")])
-def test_dark_mode_recolours_every_chart_live(visit, path):
-    page = visit(path).page
+def _dark_mode_recolours_every_chart_live(page, path: str) -> None:
     light = page.evaluate(CHART_STATE)
     if not light:
-        pytest.skip(f"{path} has no chart")
+        return  # a page without charts
     assert {c["mode"] for c in light} == {"light"}
     # the theme's own switch, as a reader would use it (no reload)
     page.evaluate("document.documentElement.dataset.mode = 'dark'; "
@@ -246,9 +238,7 @@ def test_dark_mode_recolours_every_chart_live(visit, path):
         assert after["background"] == body, f"{path}: chart background {after} vs page {body}"
 
 
-@pytest.mark.parametrize("path", [p for p in _pages() if p.startswith("chapters/")])
-def test_every_chart_is_described_and_carries_its_data(visit, path):
-    page = visit(path).page
+def _every_chart_is_described_and_carries_its_data(page, path: str) -> None:
     charts = page.evaluate(
         """() => [...document.querySelectorAll('div.explainer-chart')].map(d => ({
              role: d.getAttribute('role'), name: d.getAttribute('aria-label'),
@@ -270,6 +260,30 @@ def test_every_chart_is_described_and_carries_its_data(visit, path):
         summary.focus()
         page.keyboard.press("Enter")
         assert page.locator("details.explainer-chart-data").first.evaluate("d => d.open")
+
+
+@pytest.mark.parametrize("path", _pages())
+def test_every_page_in_a_browser(visit, axe_js, subtests, path):
+    """Each page opened once at 1280 px, offline, and checked in turn (each check reported on
+    its own): it renders without errors and reads as a book; axe-core finds no serious
+    violation; for chapters, every chart is described and carries its data, every bound
+    control changes its chart, and the dark mode recolours every chart live. (One visit per
+    page instead of one per check: each visit draws every chart again, 1.3-1.6 s a page.)"""
+    v = visit(path)
+    with subtests.test("renders offline without errors and reads as a book"):
+        _renders_offline_without_errors(v, path)
+    with subtests.test("axe finds no serious or critical violations"):
+        _axe_finds_no_serious_or_critical_violations(v.page, axe_js, path)
+    if not path.startswith("chapters/"):
+        return
+    with subtests.test("every chart is described and carries its data"):
+        _every_chart_is_described_and_carries_its_data(v.page, path)
+    with subtests.test("every bound control changes its chart"):  # moves controls: after the reads
+        _every_bound_control_changes_its_chart(v.page, path)
+    with subtests.test("dark mode recolours every chart live"):  # last: it changes the theme
+        _dark_mode_recolours_every_chart_live(v.page, path)
+    assert v.outside == [], f"requests left 127.0.0.1: {v.outside}"
+    assert v.errors == [], f"console errors after the checks: {v.errors}"
 
 
 def test_the_index_lists_the_glossary_terms(visit):
@@ -301,7 +315,7 @@ def _audit_at(browser, url: str, width: int) -> dict:
 
 
 def _reads_as_a_book(path: str, found: dict) -> None:
-    """The limits at 1280 px (checked in test_page_renders_offline_without_errors)."""
+    """The limits at 1280 px (checked in test_every_page_in_a_browser)."""
     assert found["code_lines"] <= MAX_CODE_LINES, f"{path}: {found['code_lines']} visible code lines"
     assert found["raw_tables"] == 0, f"{path}: {found['raw_tables']} raw pandas tables"
     assert found["empty_charts"] == [], f"{path}: charts that draw nothing: {found['empty_charts']}"
