@@ -11,6 +11,7 @@ reply is only found when the wait times out; sent through
 from __future__ import annotations
 
 import asyncio
+import tempfile
 import time
 from types import SimpleNamespace
 
@@ -117,3 +118,30 @@ def test_guard_lets_a_normal_notebook_pass():
     nb = _notebook("x = 1", "print(x + 1)")
     NotebookClient(nb, timeout=execution.CELL_TIMEOUT, kernel_name="python3").execute()
     assert nb.cells[1].outputs[0]["text"] == "2\n"
+
+
+def test_kernels_talk_over_unix_sockets_each_of_its_own(tmp_path):
+    """Two notebooks executed at once (threads here; processes in the book build and under
+    pytest-xdist): each kernel on its own socket files, none on a TCP port, and both run."""
+    import threading
+
+    execution.install()
+    clients = [NotebookClient(_notebook(f"print({i} * 7)"), timeout=execution.CELL_TIMEOUT,
+                              kernel_name="python3") for i in (1, 2)]
+    seen = []
+
+    def run(client):
+        # while its kernel runs (nbclient drops the kernel manager when it is done)
+        client.on_notebook_start = lambda **_: seen.append((client.km.transport, client.km.ip))
+        client.execute()
+
+    threads = [threading.Thread(target=run, args=(c,)) for c in clients]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert [c.nb.cells[0].outputs[0]["text"] for c in clients] == ["7\n", "14\n"]
+    assert [t for t, _ in seen] == ["ipc", "ipc"]
+    assert len({ip for _, ip in seen}) == 2
+    assert all(ip.startswith(tempfile.gettempdir()) for _, ip in seen)
+

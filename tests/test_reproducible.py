@@ -52,7 +52,7 @@ def _texts(nb) -> list[str]:
 
 
 def _execute(path: Path):
-    assert installed() == {"fix": True, "guard": True}, "run under the repository's conftest.py"
+    assert installed() == {"fix": True, "guard": True, "ipc": True}, "run under the repository's conftest.py"
     nb = nbformat.read(path, as_version=4)
     NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3",
                    resources={"metadata": {"path": str(path.parent)}}).execute()

@@ -22,14 +22,21 @@ own problems). No released nbclient/jupyter_client combination avoids it, so no
 pin helps; pyzmq re-arms its poller after sends made *through* the asyncio socket
 (zeromq/pyzmq#1208), which is what :func:`install` makes nbclient do.
 
-:func:`install` does two things, once per process:
+:func:`install` does three things, once per process:
 
 * **fix**: ``OutputWidget`` sends its ``comm_msg`` through the asyncio socket
   (``send_multipart`` on the ``zmq.asyncio.Socket``), so the poller is re-armed
   and a reply that arrived meanwhile is read at once;
 * **guard**: a cell whose reply only arrived when its timeout ran out raises
   :class:`nbclient.exceptions.CellTimeoutError` naming the cell, instead of
-  nbclient's silent continuation. A stall is a loud failure, never a slow pass.
+  nbclient's silent continuation. A stall is a loud failure, never a slow pass;
+* **ipc**: the kernels nbclient starts talk over Unix sockets in a private folder,
+  not TCP ports. Over TCP, jupyter_client picks five free ports per kernel by binding
+  port 0 and releasing it; kernels started at the same moment by other processes
+  (the book build's parallel workers, two pytest workers) can be handed the same port,
+  and one kernel dies with "Address already in use" (seen in a ``make book`` with
+  three workers: "Kernel died before replying to kernel_info"). A socket file has a
+  name of its own, so nothing is shared.
 
 It is loaded by the root ``conftest.py`` (nbmake and every test), by
 ``benchmarks/stress.py``, and in the book build as a Sphinx extension
@@ -38,9 +45,13 @@ It is loaded by the root ``conftest.py`` (nbmake and every test), by
 
 from __future__ import annotations
 
+import atexit
 import functools
 import logging
+import shutil
+import tempfile
 import time
+import uuid
 from typing import Any
 
 __all__ = ["CELL_TIMEOUT", "install", "installed", "setup"]
@@ -54,7 +65,7 @@ CELL_TIMEOUT = 90
 
 _log = logging.getLogger(__name__)
 _clock = time.monotonic  # a seam for the tests
-_installed: dict[str, bool] = {"fix": False, "guard": False}
+_installed: dict[str, bool] = {"fix": False, "guard": False, "ipc": False}
 
 
 def installed() -> dict[str, bool]:
@@ -130,13 +141,35 @@ def _install_guard() -> None:
     NotebookClient.execute_cell = run_sync(async_execute_cell)
 
 
-def install(*, fix: bool = True, guard: bool = True) -> None:
+def _install_ipc() -> None:
+    from nbclient import NotebookClient
+
+    original = NotebookClient.create_kernel_manager
+    folder: list[str] = []  # this process's socket folder, made on first use
+
+    @functools.wraps(original)
+    def create_kernel_manager(self):
+        km = original(self)
+        if km.transport == "tcp" and not km.has_kernel:
+            if not folder:
+                folder.append(tempfile.mkdtemp(prefix="explainer-kernels-"))
+                atexit.register(shutil.rmtree, folder[0], ignore_errors=True)
+            km.transport = "ipc"
+            km.ip = f"{folder[0]}/{uuid.uuid4().hex[:12]}"  # sockets <ip>-1 ... <ip>-5
+        return km
+
+    create_kernel_manager.__explainer_ipc__ = True
+    NotebookClient.create_kernel_manager = create_kernel_manager
+
+
+def install(*, fix: bool = True, guard: bool = True, ipc: bool = True) -> None:
     """Patch nbclient in this process (idempotent). See the module docstring.
 
     Args:
         fix: send ``OutputWidget`` comm messages through the asyncio socket.
         guard: turn a reply that only arrived at the per-cell timeout into a
             :class:`~nbclient.exceptions.CellTimeoutError` naming the cell.
+        ipc: start kernels on Unix sockets instead of TCP ports.
     """
     if fix and not _installed["fix"]:
         _install_fix()
@@ -144,6 +177,9 @@ def install(*, fix: bool = True, guard: bool = True) -> None:
     if guard and not _installed["guard"]:
         _install_guard()
         _installed["guard"] = True
+    if ipc and not _installed["ipc"]:
+        _install_ipc()
+        _installed["ipc"] = True
 
 
 def setup(app: Any) -> dict[str, Any]:
