@@ -173,7 +173,8 @@ PARALLEL_SAFE = {
 
 
 def _allow_parallel_read(app: Any) -> None:
-    """Let ``make book`` execute two chapters at once (``sphinx -j``; see ``scripts/jb.py``).
+    """Let ``make book`` execute several chapters at once (Sphinx's parallel reading; see
+    ``scripts/jupyter_book_jobs.py``).
 
     Sphinx reads serially, and warns (which ``-W`` fails), if any extension does not declare
     that it is safe for parallel reading; the ones in :data:`PARALLEL_SAFE` are marked safe,

@@ -259,10 +259,7 @@ def export_reasoners(out_dir: str | Path, names: tuple[str, ...] = PANEL_REASONE
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     entries: dict[str, Any] = {}
-    try:
-        before = json.loads((out / MANIFEST).read_text())["reasoners"]
-    except (OSError, ValueError, KeyError):
-        before = {}
+    before = _previous(out).get("reasoners", {})
     for name in names:
         weights = data_path("weights", reasoning._WEIGHTS[name])
         onnx_path = out / f"reasoner_{name}.onnx"
