@@ -44,9 +44,7 @@ TEMPERATURES = (0.0, mtp.SAMPLE_TEMPERATURE)
 
 def prompts(n: int) -> list[str]:
     """``n`` prompts of 24 characters: paragraph openings of the held-out text, in order."""
-    paras = [p for p in mtp.held_out_text().split("\n\n") if len(p) > 2 * PROMPT_CHARS]
-    step = max(1, len(paras) // n)
-    return [p[:PROMPT_CHARS] for p in paras[::step][:n]]
+    return mtp.held_out_prompts(n, PROMPT_CHARS)
 
 
 @torch.no_grad()

@@ -125,6 +125,9 @@ def main(argv: list[str] | None = None) -> None:
                         help="write this process's rows to DIR/<size>_<run>_s<seed>_*.csv")
     parser.add_argument("--save", action="store_true",
                         help="write the weights to data/weights/ (the chapter's models)")
+    parser.add_argument("--weights-dir", type=Path, default=DATA_DIR / "weights",
+                        help="where --save writes (a longer run for scripts/mtp_greedy_loops.py "
+                             "goes elsewhere: only the chapter's two models are shipped)")
     parser.add_argument("--merge", type=Path, default=None,
                         help="only merge DIR/*.csv into data/")
     args = parser.parse_args(argv)
@@ -193,7 +196,8 @@ def main(argv: list[str] | None = None) -> None:
         log.to_csv(f"{stem}_log.csv", index=False)
         pd.DataFrame([run]).to_csv(f"{stem}_runs.csv", index=False)
         if args.save:
-            save(model, DATA_DIR / "weights" / PRETRAINED[name],
+            args.weights_dir.mkdir(parents=True, exist_ok=True)
+            save(model, args.weights_dir / PRETRAINED[name],
                  meta={"run": name, "steps": args.steps, "seed": args.seed, "context": T,
                        "corpus": "Moby-Dick"})
         print(name, args.size, args.seed, f"{seconds:.0f}s", round(final["main"], 4), flush=True)

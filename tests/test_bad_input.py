@@ -301,6 +301,7 @@ VALID: dict[str, Any] = {
     "mtp.char_class": lambda: (_m("mtp").char_class, dict(ch="a")),
     "mtp.distinct_trigram_share": lambda: (_m("mtp").distinct_trigram_share,
                                            dict(text="call me ishmael some years ago")),
+    "mtp.held_out_prompts": lambda: (_m("mtp").held_out_prompts, dict(n=4, chars=24)),
     "mtp.load": lambda: (_m("mtp").load, dict(path=_mtp_file())),
     "mtp.load_pretrained": lambda: (_m("mtp").load_pretrained, dict(name="plain")),
     "mtp.passage": lambda: (_m("mtp").passage, dict(prompt="The ship", n_tokens=3,

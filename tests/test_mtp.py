@@ -320,3 +320,23 @@ def test_a_tiny_temperature_samples_like_greedy(temperature):
     assert m.generate("abc", 12, temperature=temperature, seed=0)[0] == greedy
     assert m.generate("abc", 12, temperature=temperature, seed=0, speculative=True,
                       draft_depth=2)[0] == greedy
+
+
+def test_held_out_prompts_are_openings_of_held_out_paragraphs():
+    held = mtp.held_out_text()
+    ps = mtp.held_out_prompts(16)
+    assert len(ps) == len(set(ps)) == 16
+    assert all(len(p) == 24 and ("\n\n" + p) in ("\n\n" + held) for p in ps)
+    with pytest.raises(ValueError, match="n must be"):
+        mtp.held_out_prompts(0)
+
+
+def test_the_greedy_loop_file_matches_the_shipped_run():
+    """data/mtp_greedy_loops.csv's shipped row is the shipped model: its steps and held-out loss
+    are those of mtp_runs.csv, and its passage is the chapter's greedy passage."""
+    r = mtp.load_results()
+    shipped, run = r["loops"].loc["shipped"], r["runs"].loc["mtp"]
+    assert shipped.steps == run.steps
+    assert abs(shipped.held_out_main_loss - run.held_out_main_loss) < 1e-3
+    greedy = r["passage"][r["passage"].temperature == 0]
+    assert shipped.passage == "".join(greedy.char)

@@ -99,6 +99,7 @@ __all__ = [
     "char_class",
     "PASSAGE_PROMPT",
     "held_out_text",
+    "held_out_prompts",
     "load",
     "load_corpus",
     "load_pretrained",
@@ -192,6 +193,16 @@ def split_corpus(text: str | None = None) -> tuple[str, str]:
 def held_out_text() -> str:
     """The held-out split of the corpus (never trained on)."""
     return split_corpus()[1]
+
+
+def held_out_prompts(n: int = 16, chars: int = 24) -> list[str]:
+    """``n`` prompts of ``chars`` characters: openings of evenly spaced held-out paragraphs
+    (the decoding benchmark's prompts, ``benchmarks/mtp.py``)."""
+    n = check_int("n", n, 1, 256)
+    chars = check_int("chars", chars, 1, 96)
+    paras = [p for p in held_out_text().split("\n\n") if len(p) > 2 * chars]
+    step = max(1, len(paras) // n)
+    return [p[:chars] for p in paras[::step][:n]]
 
 
 # --------------------------------------------------------------------------- modules
@@ -768,7 +779,8 @@ def load_results() -> dict[str, Any]:
     Returns:
         ``runs`` (indexed by run), ``trend`` (held-out loss by size, objective and seed),
         ``log``, ``benchmark``, ``acceptance`` (by character class), ``passage`` (greedy and
-        sampled, by temperature) and ``v3`` (indexed by quantity) DataFrames.
+        sampled, by temperature), ``loops`` (greedy text of the shipped model and of one trained
+        three times as long, indexed by model) and ``v3`` (indexed by quantity) DataFrames.
     """
     from explainer.data import read_csv  # checks that every source_id resolves
 
@@ -779,5 +791,6 @@ def load_results() -> dict[str, Any]:
         "benchmark": read_csv("mtp_benchmark.csv"),
         "acceptance": read_csv("mtp_acceptance.csv"),
         "passage": read_csv("mtp_passage.csv", keep_default_na=False),
+        "loops": read_csv("mtp_greedy_loops.csv", keep_default_na=False).set_index("model"),
         "v3": read_csv("mtp_v3.csv").set_index("quantity"),
     }
