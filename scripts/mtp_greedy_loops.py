@@ -31,15 +31,14 @@ PROMPTS, TOKENS = 16, 96  # as benchmarks/mtp.py
 
 
 def measure(model: mtp.MTPLM, steps: int, label: str) -> dict:
-    train_text, held_text = mtp.split_corpus()
-    held = torch.tensor(model.tokenizer.encode(held_text))
+    held = torch.tensor(model.tokenizer.encode(mtp.held_out_text()))
     loss = evaluate(model, held, BLOCK - 1 - MAX_D)["main"]
     shares = []
     for prompt in mtp.held_out_prompts(PROMPTS):
         text, _ = model.generate(prompt, TOKENS, speculative=True, temperature=0.0)
         shares.append(mtp.distinct_trigram_share(text))
-    text, _ = model.generate(mtp.PASSAGE_PROMPT[-32:], mtp.PASSAGE_TOKENS, speculative=True,
-                             temperature=0.0)
+    text, _ = model.generate(mtp.PASSAGE_PROMPT[-mtp.PASSAGE_CONTEXT:], mtp.PASSAGE_TOKENS,
+                             speculative=True, temperature=0.0)
     return {"model": label, "steps": steps, "held_out_main_loss": loss, "prompts": PROMPTS,
             "tokens_per_prompt": TOKENS,
             "mean_distinct_trigram_share": sum(shares) / len(shares),

@@ -107,6 +107,7 @@ __all__ = [
     "passage",
     "distinct_trigram_share",
     "PASSAGE_TOKENS",
+    "PASSAGE_CONTEXT",
     "SAMPLE_TEMPERATURE",
     "PASSAGE_SEED",
     "module_param_count",
@@ -120,6 +121,7 @@ PRETRAINED = {"plain": "mtp_plain.pt", "mtp": "mtp_d1.pt"}
 HELD_OUT_EVERY = 10  # every 10th paragraph of the corpus is held out
 PASSAGE_PROMPT = "The ship sailed on, and the"  # the chapter's generated passage
 PASSAGE_TOKENS = 90  # characters written after it
+PASSAGE_CONTEXT = 32  # the prompt's last characters the passage starts from
 SAMPLE_TEMPERATURE = 0.7  # the sampled passage and benchmark (seed PASSAGE_SEED)
 PASSAGE_SEED = 0
 _MAX_DEPTH = 16  # MTP depths accepted (V3 trains D = 1)
@@ -744,7 +746,8 @@ def char_class(ch: str) -> str:
 def passage(prompt: str = PASSAGE_PROMPT, n_tokens: int = PASSAGE_TOKENS, name: str = "mtp",
             temperature: float = 0.0, seed: int = PASSAGE_SEED,
             ) -> tuple[str, str, list[bool], dict[str, Any]]:
-    """Speculative text after ``prompt`` (its last 32 characters are the context).
+    """Speculative text after ``prompt`` (its last :data:`PASSAGE_CONTEXT` characters are the
+    context).
 
     Greedy at ``temperature`` 0 (the default); sampled otherwise, with ``seed``.
 
@@ -755,7 +758,7 @@ def passage(prompt: str = PASSAGE_PROMPT, n_tokens: int = PASSAGE_TOKENS, name: 
     """
     check_text("prompt", prompt)
     check_choice("name", name, sorted(PRETRAINED))
-    context = prompt[-32:]
+    context = prompt[-PASSAGE_CONTEXT:]
     text, stats = load_pretrained(name).generate(context, n_tokens, speculative=True,
                                                  temperature=temperature, seed=seed)
     return context, text, stats["marks"], stats
